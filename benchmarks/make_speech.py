@@ -1,0 +1,316 @@
+"""Synthesizes spoken test sets: espeak-ng voices mixed with noise at a chosen SNR, plus a manifest.
+
+Speech comes from espeak-ng (several voices and speeds), is resampled by sox to 16 kHz mono
+int16 and mixed with one of three noises: pink noise (sox synth), babble (other espeak-ng
+speech summed), or a mains hum with room rumble. Every clip carries a noise floor and about
+half a second of noise before and after the speech, because perfect digital silence is
+nothing a microphone ever delivers and it skews recognisers' running normalisation.
+
+    python benchmarks/make_speech.py fixtures            # the committed set in tests/fixtures/audio
+    python benchmarks/make_speech.py bench --out var/speech --sentences cmds.txt
+    python benchmarks/make_speech.py long --out var/speech/long.wav --minutes 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import wave
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+SAMPLE_RATE_HZ = 16000
+VOICES = ("en-us", "en-gb", "en+f3", "en-us+m3")
+SPEEDS_WPM = (150, 185)
+SNRS_DB = (20.0, 10.0, 5.0)
+NOISES = ("pink", "babble", "hum")
+PAD_S = 0.5  # noise before and after the speech
+FLOOR_DBFS = -62.0  # a quiet room's self-noise under everything
+SPEECH_DBFS = -22.0  # RMS level of the active speech before level variation
+FIXTURE_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"
+
+Audio = NDArray[np.float64]  # samples in [-1, 1] at SAMPLE_RATE_HZ
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One clip to synthesize and the manifest entry that describes it."""
+
+    file: str
+    text: str  # what is said; "" for noise only
+    voice: str
+    speed_wpm: int
+    noise: str
+    snr_db: float | None  # None for noise only
+    level_db: float = 0.0  # gain applied to speech and noise together, tests level handling
+    kind: str = "command"  # command | wake | ood | noise
+
+
+def _need(program: str) -> None:
+    if shutil.which(program) is None:
+        sys.exit(f"make_speech: '{program}' is not installed (apt-get install espeak-ng sox)")
+
+
+def _sox_raw(inputs: list[str], effects: Sequence[str] = (), stdin: bytes | None = None) -> Audio:
+    """Runs sox with raw s16le 16 kHz mono output and returns floats."""
+    out = subprocess.run(
+        ["sox", "-R", *inputs, "-t", "raw", "-r", str(SAMPLE_RATE_HZ), "-c", "1", "-b", "16",
+         "-e", "signed-integer", "-", *effects],
+        input=stdin, capture_output=True, check=True,
+    ).stdout
+    return np.frombuffer(out, dtype="<i2").astype(np.float64) / 32768.0
+
+
+def synth(text: str, voice: str, speed_wpm: int) -> Audio:
+    """Speech for `text` from espeak-ng, resampled by sox to 16 kHz mono, edges trimmed."""
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed_wpm), "--stdout", text],
+        capture_output=True, check=True,
+    ).stdout
+    audio = _sox_raw(["-t", "wav", "-"], stdin=wav)
+    return _trim(audio)
+
+
+def _trim(audio: Audio, threshold: float = 1e-3) -> Audio:
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    if loud.size == 0:
+        return audio
+    return audio[loud[0] : loud[-1] + 1]
+
+
+def _rms(audio: Audio) -> float:
+    return float(np.sqrt(np.mean(audio**2) + 1e-20))
+
+
+def _active_rms(speech: Audio) -> float:
+    """RMS over the 20 ms windows that hold speech, so pauses do not dilute the level."""
+    win = SAMPLE_RATE_HZ // 50
+    n = len(speech) // win
+    if n == 0:
+        return _rms(speech)
+    energy = np.sqrt(np.mean(speech[: n * win].reshape(n, win) ** 2, axis=1))
+    active = energy[energy > 0.1 * energy.max()]
+    return float(np.sqrt(np.mean(active**2)))
+
+
+def _db(x: float) -> float:
+    return float(10 ** (x / 20))
+
+
+class NoiseBank:
+    """Long noise recordings made once; clips take random stretches of them."""
+
+    def __init__(self, rng: np.random.Generator, seconds: float = 60.0) -> None:
+        self.rng = rng
+        dur = str(seconds)
+        self.pink = _sox_raw(["-n"], ["synth", dur, "pinknoise"])
+        self.floor = _sox_raw(["-n"], ["synth", dur, "whitenoise", "lowpass", "6000"])
+        self.babble = self._babble(seconds)
+        self.hum = self._hum(seconds)
+
+    def _babble(self, seconds: float) -> Audio:
+        # Four overlapping talkers reading unrelated sentences: a room with people in it.
+        n = int(seconds * SAMPLE_RATE_HZ)
+        out = np.zeros(n)
+        voices = ("en-gb", "en-us+f2", "en+m4", "en-us+f4")
+        for t, voice in enumerate(voices):
+            talk = np.concatenate(
+                [synth(s, voice, 170) for s in BABBLE_TEXT[t::4]] or [np.zeros(1)]
+            )
+            talk = talk / (_rms(talk) + 1e-9)
+            reps = int(np.ceil(n / len(talk))) + 1
+            start = int(self.rng.integers(0, len(talk)))
+            out += np.tile(talk, reps)[start : start + n]
+        return out
+
+    def _hum(self, seconds: float) -> Audio:
+        # Mains hum with harmonics, slow wobble and a low rumble, like a fridge or a fan.
+        t = np.arange(int(seconds * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
+        hum = sum(a * np.sin(2 * np.pi * f * t + p)
+                  for f, a, p in ((50, 1.0, 0), (100, 0.5, 1), (150, 0.35, 2), (250, 0.15, 3)))
+        hum = hum * (1 + 0.2 * np.sin(2 * np.pi * 0.3 * t))
+        rumble = _sox_raw(["-n"], ["synth", str(seconds), "brownnoise"])[: len(t)]
+        return np.asarray(hum / _rms(hum) + 0.7 * rumble / _rms(rumble))
+
+    def take(self, kind: str, n: int) -> Audio:
+        src = {"pink": self.pink, "babble": self.babble, "hum": self.hum, "floor": self.floor}[kind]
+        if n > len(src):
+            src = np.tile(src, int(np.ceil(n / len(src))) + 1)
+        start = int(self.rng.integers(0, len(src) - n + 1))
+        seg = src[start : start + n]
+        return seg / _rms(seg)
+
+
+def mix(speech: Audio, bank: NoiseBank, noise: str, snr_db: float | None,
+        level_db: float = 0.0, pad_s: float = PAD_S) -> NDArray[np.int16]:
+    """Pads speech with noise on both sides and mixes it at `snr_db` over a noise floor."""
+    pad = int(pad_s * SAMPLE_RATE_HZ)
+    voice = np.concatenate([np.zeros(pad), speech, np.zeros(pad)])
+    level = _db(SPEECH_DBFS)
+    if np.any(speech):
+        voice *= level / _active_rms(speech)
+    out = voice + bank.take("floor", len(voice)) * _db(FLOOR_DBFS)
+    if snr_db is not None:
+        out += bank.take(noise, len(voice)) * level / _db(snr_db)
+    else:  # noise only: at the level a 10 dB SNR command would have
+        out += bank.take(noise, len(voice)) * level / _db(10.0)
+    out *= _db(level_db)
+    return np.asarray(np.clip(np.round(out * 32767), -32768, 32767).astype(np.int16))
+
+
+def write_wav(path: Path, samples: NDArray[np.int16]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE_HZ)
+        w.writeframes(samples.astype("<i2").tobytes())
+
+
+def render(clips: Sequence[Clip], out_dir: Path, seed: int) -> None:
+    """Synthesizes every clip into out_dir and writes out_dir/manifest.json."""
+    _need("espeak-ng")
+    _need("sox")
+    rng = np.random.default_rng(seed)
+    bank = NoiseBank(rng)
+    for clip in clips:
+        speech = synth(clip.text, clip.voice, clip.speed_wpm) if clip.text else np.zeros(
+            int(2.0 * SAMPLE_RATE_HZ))
+        write_wav(out_dir / clip.file, mix(speech, bank, clip.noise, clip.snr_db, clip.level_db))
+    manifest = [asdict(c) for c in clips]
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+# Unrelated speech: babble noise and the long false-wake test read these (our own text).
+BABBLE_TEXT = [
+    "the weather tomorrow looks mild with a little rain in the afternoon",
+    "she said the train was late again so we waited on the platform",
+    "add two cups of flour and stir until the mixture is smooth",
+    "the meeting has been moved to thursday because of the holiday",
+    "my brother bought a new bicycle and rides it to work every day",
+    "the museum opens at ten and closes early on sundays",
+    "please remember to water the plants while i am away",
+    "the football match ended in a draw after extra time",
+    "we watched a documentary about whales in the arctic ocean",
+    "the library has a new section for children's books",
+    "i could not find my keys this morning so i was late",
+    "the price of coffee has gone up again this year",
+]
+
+FIXTURES = [
+    Clip("cmd_kitchen_off_us.wav", "turn off the kitchen lights", "en-us", 150, "pink", 20.0),
+    Clip("cmd_kitchen_off_gb_babble.wav", "turn off the kitchen lights", "en-gb", 185, "babble",
+         10.0),
+    Clip("cmd_bedroom_lamp_50.wav", "set the bedroom lamp to fifty percent", "en-gb", 150,
+         "pink", 10.0),
+    Clip("cmd_bedroom_lamp_50_f3.wav", "set the bedroom lamp to fifty percent", "en+f3", 185,
+         "hum", 5.0),
+    Clip("cmd_hallway_on.wav", "turn on the hallway light", "en-us+m3", 150, "hum", 20.0),
+    Clip("cmd_blind_close.wav", "close the kitchen blind", "en+f3", 150, "babble", 20.0),
+    Clip("cmd_temperature.wav", "set the temperature to twenty one degrees", "en-us", 185,
+         "pink", 5.0),
+    Clip("cmd_living_room_on.wav", "turn on the living room lights", "en-gb", 150, "hum", 10.0,
+         level_db=-14.0),
+    Clip("cmd_music_pause.wav", "pause the music", "en-us+m3", 185, "babble", 10.0),
+    Clip("cmd_loud_clipped.wav", "turn off the kitchen lights", "en-us", 150, "pink", 20.0,
+         level_db=26.0),
+    Clip("wake_hallway_on.wav", "hey house, turn on the hallway light", "en-us", 150, "pink",
+         20.0, kind="wake"),
+    Clip("wake_kitchen_off_gb.wav", "hey house, turn off the kitchen lights", "en-gb", 150,
+         "babble", 10.0, kind="wake"),
+    Clip("wake_bedroom_f3.wav", "hey house, set the bedroom lamp to fifty percent", "en+f3", 185,
+         "hum", 10.0, kind="wake"),
+    Clip("ood_garden.wav", "i think we should plant tomatoes in the garden this spring",
+         "en-us", 150, "pink", 20.0, kind="ood"),
+    Clip("ood_train.wav", "the train to london leaves from platform nine", "en-gb", 185,
+         "hum", 10.0, kind="ood"),
+    Clip("noise_babble.wav", "", "", 0, "babble", None, kind="noise"),
+    Clip("noise_hum.wav", "", "", 0, "hum", None, kind="noise"),
+]
+
+
+def bench_clips(sentences: Sequence[str], kind: str, per_snr: int,
+                rng: np.random.Generator, prefix: str) -> list[Clip]:
+    """Each sentence at every SNR with a voice, speed and noise drawn in rotation."""
+    clips: list[Clip] = []
+    for snr in SNRS_DB:
+        for i in range(min(per_snr, len(sentences))):
+            text = sentences[i]
+            voice = VOICES[int(rng.integers(len(VOICES)))]
+            speed = SPEEDS_WPM[int(rng.integers(len(SPEEDS_WPM)))]
+            noise = NOISES[int(rng.integers(len(NOISES)))]
+            level = float(rng.choice([-12.0, -6.0, 0.0, 6.0]))
+            name = f"{prefix}_{int(snr):02d}db_{i:04d}.wav"
+            clips.append(Clip(name, text, voice, speed, noise, snr, level, kind))
+    return clips
+
+
+def long_speech(out: Path, minutes: float, seed: int, snr_db: float = 15.0) -> None:
+    """A long stretch of unrelated speech in noise (for false wakes per hour) and its manifest."""
+    rng = np.random.default_rng(seed)
+    bank = NoiseBank(rng)
+    lines = list(BABBLE_TEXT) + _license_sentences()
+    target = int(minutes * 60 * SAMPLE_RATE_HZ)
+    pieces: list[NDArray[np.int16]] = []
+    total = 0
+    i = 0
+    while total < target:
+        text = lines[i % len(lines)]
+        voice = VOICES[i % len(VOICES)]
+        speech = synth(text, voice, SPEEDS_WPM[i % 2])
+        pieces.append(mix(speech, bank, NOISES[i % 3], snr_db, pad_s=0.3))
+        total += len(pieces[-1])
+        i += 1
+    write_wav(out, np.concatenate(pieces)[:target])
+    meta = {"file": out.name, "minutes": minutes, "sentences": i, "snr_db": snr_db}
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def _license_sentences() -> list[str]:
+    # Plenty of ordinary English prose is already on every Debian system.
+    path = Path("/usr/share/common-licenses/GPL-3")
+    if not path.exists():
+        return []
+    text = " ".join(path.read_text(errors="ignore").split())
+    return [s.strip() for s in text.split(".") if 20 < len(s.strip()) < 200]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    fx = sub.add_parser("fixtures", help="the small committed fixture set")
+    fx.add_argument("--out", type=Path, default=FIXTURE_DIR)
+    b = sub.add_parser("bench", help="a benchmark set: sentences x SNRs")
+    b.add_argument("--out", type=Path, required=True)
+    b.add_argument("--sentences", type=Path, required=True, help="one command per line")
+    b.add_argument("--ood", type=Path, help="one out-of-domain sentence per line")
+    b.add_argument("--per-snr", type=int, default=100)
+    lg = sub.add_parser("long", help="long unrelated speech for false-wake rates")
+    lg.add_argument("--out", type=Path, required=True)
+    lg.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    if args.cmd == "fixtures":
+        render(FIXTURES, args.out, args.seed)
+    elif args.cmd == "bench":
+        rng = np.random.default_rng(args.seed)
+        cmds = [s.strip() for s in args.sentences.read_text().splitlines() if s.strip()]
+        clips = bench_clips(cmds, "command", args.per_snr, rng, "cmd")
+        if args.ood:
+            ood = [s.strip() for s in args.ood.read_text().splitlines() if s.strip()]
+            clips += bench_clips(ood, "ood", args.per_snr, rng, "ood")
+        render(clips, args.out, args.seed)
+    else:
+        long_speech(args.out, args.minutes, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
