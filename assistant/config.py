@@ -120,7 +120,11 @@ class UnderstandingConfig:
 class AudioConfig:
     device: str | None = None  # microphone name or index; None = system default
     sample_rate_hz: int = 16000
-    chunk_ms: int = 30
+    chunk_ms: int = 30  # how much audio a source delivers at a time
+    frame_ms: int = 30  # frames the VAD and recognizer see: 10, 20 or 30
+    agc: bool = True  # slow automatic gain control: evens out quiet and loud microphones
+    agc_target_dbfs: float = -20.0  # speech level the AGC aims for
+    agc_max_gain_db: float = 24.0  # never lift more than this (noise comes up with it)
 
 
 @dataclass(frozen=True)
