@@ -1,0 +1,303 @@
+"""The deterministic template matcher: utterance text in, Parse (intents, slots, spans) out.
+
+Exact hassil template hits first; then several commands joined by "and"/"then"; then a
+tolerant pass that corrects near-miss words against the template vocabulary. Near-ties
+between different readings are refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hassil import Intents, RecognizeResult, TextSlotList, TextSlotValue, recognize_all
+from hassil.models import UnmatchedTextEntity
+
+from assistant.config import Config
+from assistant.skills import HOME_LISTS, SkillSet, home_lists
+from assistant.structs import Engine, Parse, ParsedIntent, SlotValue
+from assistant.textnorm import Normalized, normalize
+
+log = logging.getLogger(__name__)
+
+CONNECTORS = ("and then", "after that", "and also", "and", "then", "also", "plus")
+MAX_SPLITS = 3  # commands per utterance the matcher tries to separate
+EXACT_CONFIDENCE = 1.0
+SPLIT_CONFIDENCE = 0.97
+TOLERANT_CONFIDENCE = 0.85
+_WORD_RE = re.compile(r"[a-z][a-z']*")
+# Words recognisers and typists swap for each other; tried only when nothing else matched.
+CONFUSIONS = {"of": "off", "too": "to", "to": "two", "for": "four", "hi": "high",
+              "lite": "light", "lites": "lights", "blinds": "blind", "blind": "blinds",
+              "light": "lights", "lights": "light", "won": "one", "the": "a"}
+_ARTICLES = ("the ", "my ", "all the ", "all ", "our ")
+
+
+@dataclass(frozen=True)
+class _Hit:
+    intent: ParsedIntent
+    score: int  # literal text chunks matched
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def _spoken_slots(intent: ParsedIntent) -> int:
+    return sum(1 for v in intent.slots.values() if v.start_char is not None)
+
+
+def _number(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class TemplateMatcher:
+    """Matches utterances against the skills' templates and the home's names."""
+
+    def __init__(self, skills: SkillSet, config: Config) -> None:
+        lists = home_lists(config)
+        # Also accept each name as the normaliser writes it ("bedroom two" -> "bedroom 2").
+        for list_name in HOME_LISTS:
+            slot_list = lists[list_name]
+            assert isinstance(slot_list, TextSlotList)
+            extra = []
+            for v in slot_list.values:
+                spoken = str(v.text_in.text if hasattr(v.text_in, "text") else v.text_in)
+                norm = normalize(spoken).text
+                if norm and norm != spoken:
+                    extra.append(TextSlotValue.from_tuple((norm, v.value_out)))
+            lists[list_name] = TextSlotList(name=list_name, values=[*slot_list.values, *extra])
+        self.intents: Intents = skills.hassil_intents(lists)
+        self.vocabulary = self._vocabulary(skills, lists)
+        self.intent_domains = {name: set(spec.domains) for name, spec in skills.specs.items()}
+        self.name_domains: dict[str, set[str]] = {}
+        for e in config.entities:
+            if e.expose:
+                self.name_domains.setdefault(e.name, set()).add(e.domain)
+
+    @staticmethod
+    def _vocabulary(skills: SkillSet, lists: dict[str, object]) -> frozenset[str]:
+        words: set[str] = set()
+
+        def scan(obj: object) -> None:
+            if isinstance(obj, str):
+                words.update(_WORD_RE.findall(obj.lower()))
+            elif isinstance(obj, dict):
+                for v in obj.values():
+                    scan(v)
+            elif isinstance(obj, list):
+                for v in obj:
+                    scan(v)
+
+        scan(skills.template_dict.get("intents"))
+        scan(skills.template_dict.get("lists"))
+        scan(skills.template_dict.get("expansion_rules"))
+        for slot_list in lists.values():
+            if isinstance(slot_list, TextSlotList):
+                for v in slot_list.values:
+                    scan(str(v.text_in.text if hasattr(v.text_in, "text") else v.text_in))
+        return frozenset(words)
+
+    # --- public -------------------------------------------------------------------------
+
+    def match(self, text: str) -> Parse:
+        norm = normalize(text)
+        if not norm.text:
+            return Parse((), Engine.RULES, 0.0, reason="empty input")
+        hits, tie = self._match_one(norm.text, 0, norm)
+        if tie:
+            return Parse((), Engine.RULES, 0.0, reason="ambiguous: " + tie)
+        if hits is not None:
+            return Parse((hits,), Engine.RULES, EXACT_CONFIDENCE)
+        multi = self._match_split(norm)
+        if multi:
+            return Parse(tuple(multi), Engine.RULES, SPLIT_CONFIDENCE)
+        for corrected in self._corrections(norm.text):
+            fixed = normalize(corrected)
+            hit, tie = self._match_one(fixed.text, 0, None)
+            if hit is not None and not tie:
+                # Offsets refer to corrected words; map them word-for-word onto the input.
+                return Parse((self._remap(hit, fixed, norm),), Engine.RULES, TOLERANT_CONFIDENCE)
+            multi = self._match_split(fixed)
+            if multi:
+                return Parse(tuple(self._remap(h, fixed, norm) for h in multi), Engine.RULES,
+                             TOLERANT_CONFIDENCE)
+        unknown = self._unknown_names(norm.text)
+        if unknown:
+            return Parse((), Engine.RULES, 0.0, reason="unknown device: " + ", ".join(unknown),
+                         unknown_names=tuple(unknown))
+        return Parse((), Engine.RULES, 0.0, reason="not understood")
+
+    # --- stages -------------------------------------------------------------------------
+
+    def _results(self, text: str, **kwargs: object) -> Iterable[RecognizeResult]:
+        return recognize_all(text, self.intents, language="en", **kwargs)  # type: ignore[arg-type]
+
+    def _match_one(
+        self, text: str, offset: int, norm: Normalized | None
+    ) -> tuple[ParsedIntent | None, str | None]:
+        """Best reading of `text`; (None, reason) when two different readings tie."""
+        best: dict[tuple[object, ...], _Hit] = {}
+        for result in self._results(text):
+            hit = _Hit(self._to_intent(result, offset, norm), result.text_chunks_matched)
+            if not self._plausible(hit.intent):
+                continue
+            key = (hit.intent.intent, tuple(sorted(
+                (k, str(v.value)) for k, v in hit.intent.slots.items())))
+            if key not in best or best[key].score < hit.score:
+                best[key] = hit
+        if not best:
+            return None, None
+        ranked = sorted(best.values(), key=lambda h: (-_spoken_slots(h.intent), -h.score))
+        top = ranked[0]
+        rivals = [h for h in ranked[1:] if h.score == top.score
+                  and _spoken_slots(h.intent) == _spoken_slots(top.intent)]
+        if rivals and not self._compatible(top.intent, rivals):
+            readings = " or ".join(
+                sorted({h.intent.intent for h in [top, *rivals]}))
+            log.debug("tie for %r: %s", text, readings)
+            return None, readings
+        return top.intent, None
+
+    def _plausible(self, intent: ParsedIntent) -> bool:
+        """A reading that names a device the intent cannot act on is no reading at all."""
+        allowed = self.intent_domains.get(intent.intent)
+        name = intent.slots.get("name")
+        if not allowed or name is None:
+            return True
+        return bool(self.name_domains.get(str(name.value), set()) & allowed)
+
+    @staticmethod
+    def _compatible(top: ParsedIntent, rivals: list[_Hit]) -> bool:
+        """Rivals that say the same thing with fewer/more implied slots are not a real tie."""
+        for r in rivals:
+            if r.intent.intent != top.intent:
+                return False
+            shared = set(r.intent.slots) & set(top.slots)
+            if any(str(r.intent.slots[k].value) != str(top.slots[k].value) for k in shared):
+                return False
+        return True
+
+    def _to_intent(self, result: RecognizeResult, offset: int,
+                   norm: Normalized | None) -> ParsedIntent:
+        slots: dict[str, SlotValue] = {}
+        for name, ent in result.entities.items():
+            start = end = None
+            if ent.text_span is not None:
+                s, e = ent.text_span[0] + offset, ent.text_span[1] + offset
+                start, end = norm.span_to_input(s, e) if norm is not None else (s, e)
+            slots[name] = SlotValue(_number(ent.value), ent.text_clean if ent.text else "",  # type: ignore[arg-type]
+                                    start, end)
+        return ParsedIntent(result.intent.name, slots)
+
+    def _match_split(self, norm: Normalized) -> list[ParsedIntent]:
+        words = norm.text.split()
+        cuts: list[tuple[int, int]] = []  # (connector start word, words it spans)
+        i = 0
+        while i < len(words):
+            for conn in CONNECTORS:
+                n = len(conn.split())
+                if words[i:i + n] == conn.split() and 0 < i:
+                    cuts.append((i, n))
+                    i += n - 1
+                    break
+            i += 1
+        if not cuts or len(cuts) > MAX_SPLITS * 2:
+            return []
+        return self._segments(words, 0, cuts, norm) or []
+
+    def _segments(self, words: list[str], start: int, cuts: list[tuple[int, int]],
+                  norm: Normalized) -> list[ParsedIntent] | None:
+        for k, (pos, n) in enumerate(cuts):
+            if pos <= start:
+                continue
+            head = " ".join(words[start:pos])
+            offset = len(" ".join(words[:start])) + (1 if start else 0)
+            hit, tie = self._match_one(head, offset, norm)
+            if hit is None or tie:
+                continue
+            rest_start = pos + n
+            rest = self._segments(words, rest_start, cuts[k + 1:], norm)
+            if rest:
+                return [hit, *rest]
+        tail = " ".join(words[start:])
+        if start == 0 or not tail:
+            return None
+        offset = len(" ".join(words[:start])) + 1
+        hit, tie = self._match_one(tail, offset, norm)
+        return [hit] if hit is not None and not tie else None
+
+    def _corrections(self, text: str) -> list[str]:
+        """Candidate repairs of a text: nearest-vocabulary spelling, then single confusions."""
+        out: list[str] = []
+        spelled = self._correct(text)
+        base = spelled if spelled is not None else text
+        if spelled is not None:
+            out.append(spelled)
+        words = base.split()
+        for i, w in enumerate(words):
+            if w in CONFUSIONS:
+                out.append(" ".join([*words[:i], CONFUSIONS[w], *words[i + 1:]]))
+        return out
+
+    def _correct(self, text: str) -> str | None:
+        """Replace out-of-vocabulary words by their single nearest vocabulary word."""
+        out = []
+        changed = False
+        for word in text.split():
+            if word in self.vocabulary or word[0].isdigit() or len(word) < 3:
+                out.append(word)
+                continue
+            limit = 1 if len(word) < 7 else 2
+            scored = sorted(
+                (d, v) for v in self.vocabulary
+                if (d := _edit_distance(word, v, limit)) <= limit
+            )
+            if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+                out.append(word)  # no or ambiguous correction: leave it
+                continue
+            out.append(scored[0][1])
+            changed = True
+        return " ".join(out) if changed else None
+
+    @staticmethod
+    def _remap(intent: ParsedIntent, fixed: Normalized, norm: Normalized) -> ParsedIntent:
+        # The corrected text has the same words as `norm`, one for one.
+        slots = {}
+        for name, sv in intent.slots.items():
+            if sv.start_char is None or sv.end_char is None:
+                slots[name] = sv
+                continue
+            start, end = norm.span_to_input(sv.start_char, sv.end_char) if len(
+                fixed.tokens) == len(norm.tokens) else (None, None)
+            slots[name] = SlotValue(sv.value, sv.text, start, end)
+        return ParsedIntent(intent.intent, slots)
+
+    def _unknown_names(self, text: str) -> list[str]:
+        names: list[str] = []
+        for result in self._results(text, allow_unmatched_entities=True):
+            for ent in result.unmatched_entities_list:
+                if isinstance(ent, UnmatchedTextEntity) and ent.name in HOME_LISTS:
+                    spoken = ent.text.strip()
+                    for article in _ARTICLES:
+                        if spoken.startswith(article):
+                            spoken = spoken[len(article):]
+                    if spoken and spoken not in names and len(spoken.split()) <= 4:
+                        names.append(spoken)
+            if names:
+                break
+        return names
