@@ -83,6 +83,10 @@ class TemplateMatcher:
             lists[list_name] = TextSlotList(name=list_name, values=[*slot_list.values, *extra])
         self.intents: Intents = skills.hassil_intents(lists)
         self.vocabulary = self._vocabulary(skills, lists)
+        self.known_names = {
+            normalize(str(v.text_in.text if hasattr(v.text_in, "text") else v.text_in)).text
+            for name in HOME_LISTS for v in lists[name].values  # type: ignore[attr-defined]
+        }
         self.intent_domains = {name: set(spec.domains) for name, spec in skills.specs.items()}
         self.name_domains: dict[str, set[str]] = {}
         for e in config.entities:
@@ -296,6 +300,8 @@ class TemplateMatcher:
                     for article in _ARTICLES:
                         if spoken.startswith(article):
                             spoken = spoken[len(article):]
+                    if spoken in self.known_names:
+                        continue  # a known name: something else failed (e.g. a number)
                     if spoken and spoken not in names and len(spoken.split()) <= 4:
                         names.append(spoken)
             if names:

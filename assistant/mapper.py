@@ -1,0 +1,319 @@
+"""The rule-checked action mapper: a Parse in, checked actions with MQTT messages out.
+
+Whatever produced the parse (templates or the micro-LLM), only this module decides what
+is published: names must resolve to exposed entities the intent can act on, numbers must
+lie in range, deny rules block, risky actions wait for a spoken "yes".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.config import Config, Entity
+from assistant.payload import PayloadError, render_payload, render_topic
+from assistant.resolve import PLURALS, Resolver
+from assistant.safety import judge
+from assistant.skills import IntentKind, IntentSpec, SkillSet, SlotType
+from assistant.speech import answer_state, answer_temperature, describe_targets, say
+from assistant.structs import Action, Message, Parse, ParsedIntent, SlotScalar, Status
+
+States = Mapping[str, Mapping[str, Any]]  # entity id -> last JSON state from its state topic
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """The mapper's verdict on one utterance."""
+
+    status: Status
+    reason: str | None = None
+    actions: tuple[Action, ...] = ()  # to publish now
+    pending: tuple[Action, ...] = ()  # waiting for a "yes"
+    speech: str = ""
+    question: str | None = None
+    control: IntentKind | None = None  # nevermind / confirm / cancel: the pipeline acts
+
+
+class _Reject(Exception):
+    """Internal: this command cannot be carried out; the message is said to the user."""
+
+
+@dataclass
+class _Context:
+    last_area: str | None = None  # area id carried to later commands without a place
+    spoken: list[str] = field(default_factory=list)
+
+
+class Mapper:
+    def __init__(self, skills: SkillSet, config: Config) -> None:
+        self.skills = skills
+        self.config = config
+        self.resolver = Resolver(config)
+
+    def map(self, parse: Parse, states: States | None = None,
+            now: dt.datetime | None = None) -> Mapped:
+        if not parse.intents:
+            reason = parse.reason or "not understood"
+            return Mapped(Status.REJECTED, reason, speech=_rejection_speech(reason))
+        states = states or {}
+        now = now or dt.datetime.now()
+        ctx = _Context()
+        done: list[Action] = []
+        pending: list[Action] = []
+        question: str | None = None
+        for parsed in parse.intents:
+            spec = self.skills.specs.get(parsed.intent)
+            if spec is None:
+                return Mapped(Status.REJECTED, f"unknown intent: {parsed.intent}",
+                              speech="Sorry, I can't do that.")
+            if spec.kind in (IntentKind.NEVERMIND, IntentKind.CONFIRM, IntentKind.CANCEL):
+                if len(parse.intents) > 1:
+                    continue  # "yes" inside a longer command is not an answer
+                return Mapped(Status.OK, control=spec.kind, speech=spec.response,
+                              actions=(Action(spec.name, {}, (), ()),))
+            try:
+                action, risky_reason = self._one(spec, parsed, states, now, ctx)
+            except _Reject as exc:
+                return Mapped(Status.REJECTED, str(exc), speech=_rejection_speech(str(exc)))
+            if risky_reason is not None:
+                pending.append(action)
+                question = question or (
+                    f"Do you want me to {risky_reason} "
+                    f"{describe_targets(self._entities(action.targets))}? Say yes or no.")
+            else:
+                done.append(action)
+        speech = " ".join(s for s in ctx.spoken if s)
+        if pending:
+            return Mapped(Status.CONFIRM, "needs confirmation", tuple(done), tuple(pending),
+                          speech=(speech + " " + (question or "")).strip(), question=question)
+        return Mapped(Status.OK, None, tuple(done), speech=speech)
+
+    def _entities(self, ids: tuple[str, ...]) -> list[Entity]:
+        return [e for i in ids if (e := self.config.entity(i)) is not None]
+
+    # --- one command ----------------------------------------------------------------
+
+    def _one(self, spec: IntentSpec, parsed: ParsedIntent, states: States,
+             now: dt.datetime, ctx: _Context) -> tuple[Action, str | None]:
+        slots = self._check_slots(spec, parsed)
+        if spec.kind is IntentKind.TIME:
+            ctx.spoken.append(say(spec.response, time=now.strftime("%-I:%M %p")))
+            return Action(spec.name, slots, (), ()), None
+        if spec.kind is IntentKind.DATE:
+            ctx.spoken.append(say(spec.response, date=now.strftime("%A, %B %-d, %Y")))
+            return Action(spec.name, slots, (), ()), None
+        targets = self._targets(spec, parsed, slots, ctx)
+        if spec.kind is IntentKind.STATE:
+            if spec.name == "HassClimateGetTemperature":
+                ctx.spoken.append(answer_temperature(targets, states))
+            else:
+                ctx.spoken.append(answer_state(targets, states, slots.get("state")))
+            return Action(spec.name, slots, tuple(e.id for e in targets), ()), None
+        if spec.relative is not None:
+            slots = self._relative(spec, targets, slots, states)
+        self._check_limits(spec, targets, slots)
+        verdict = judge(self.config, spec, targets, slots)
+        if verdict.denied is not None:
+            raise _Reject(verdict.denied.reason or f"{spec.name} on "
+                          f"{describe_targets(targets)} is not allowed by voice")
+        messages: list[Message] = []
+        replies: list[str] = []
+        for entity in targets:
+            rule = _pick_rule(spec, entity, slots)
+            if rule is None or not rule.payload and not entity.payloads.get(spec.name):
+                why = (rule.say if rule is not None and rule.say else
+                       f"{entity.name} can't do that")
+                raise _Reject(say(why, targets=describe_targets([entity])))
+            try:
+                payload = render_payload(entity.payloads.get(spec.name) or rule.payload, slots)
+            except PayloadError as exc:
+                raise _Reject(f"{entity.name}: {exc}") from None
+            topic = render_topic(entity, rule.topic)
+            messages.append(Message(topic, payload))
+            replies.append(rule.say or spec.response)
+        template = replies[0] if replies and len(set(replies)) == 1 else spec.response
+        action = Action(spec.name, slots, tuple(e.id for e in targets), tuple(messages),
+                        risky=verdict.risky is not None)
+        if verdict.risky is None:
+            ctx.spoken.append(say(template, targets=describe_targets(targets),
+                                  setting=_setting(spec, slots), **slots))
+            return action, None
+        return action, verdict.risky.reason or "go ahead with"
+
+    def _check_slots(self, spec: IntentSpec, parsed: ParsedIntent) -> dict[str, SlotScalar]:
+        slots: dict[str, SlotScalar] = {}
+        for name, sv in parsed.slots.items():
+            slot = spec.slots.get(name)
+            if slot is None:
+                raise _Reject(f"{spec.name} has no slot '{name}'")
+            value = sv.value
+            if slot.type is SlotType.NUMBER:
+                value = _to_number(value, name)
+                if slot.range is not None and not slot.range[0] <= value <= slot.range[1]:
+                    unit = f" {slot.unit}" if slot.unit else ""
+                    raise _Reject(f"{name.replace('_', ' ')} must be between "
+                                  f"{_fmt(slot.range[0])} and {_fmt(slot.range[1])}{unit}, "
+                                  f"not {_fmt(value)}")
+            elif slot.type in (SlotType.ENUM, SlotType.DOMAIN, SlotType.DEVICE_CLASS):
+                value = str(value).lower()
+                if slot.values and value not in slot.values and slot.type is not (
+                        SlotType.DEVICE_CLASS):
+                    raise _Reject(f"unknown {name.replace('_', ' ')}: {sv.value}")
+            slots[name] = value
+        return slots
+
+    def _targets(self, spec: IntentSpec, parsed: ParsedIntent, slots: dict[str, SlotScalar],
+                 ctx: _Context) -> list[Entity]:
+        r = self.resolver
+        allowed = set(spec.domains)
+        domain = str(slots["domain"]) if "domain" in slots else None
+        device_class = str(slots["device_class"]) if "device_class" in slots else None
+        area_id: str | None = None
+        floor_id: str | None = None
+        if "area" in slots:
+            area = r.area(str(slots["area"]))
+            if area is None:
+                raise _Reject(f"unknown area: {slots['area']}")
+            area_id = area.id
+            slots["area"] = area.name
+        if "floor" in slots:
+            floor = r.floor(str(slots["floor"]))
+            if floor is None:
+                raise _Reject(f"unknown floor: {slots['floor']}")
+            floor_id = floor.id
+            slots["floor"] = floor.name
+        pool = [e for e in r.exposed if not allowed or e.domain in allowed]
+        if "name" in slots:
+            spoken = str(slots["name"])
+            match = r.name(spoken)
+            if match is None:
+                raise _Reject(f"unknown device: {spoken}")
+            found = [e for e in match.entities if not allowed or e.domain in allowed]
+            if not found:
+                raise _Reject(f"{match.entities[0].name} can't do that")
+            if area_id is not None and len(found) > 1:
+                found = [e for e in found if e.area == area_id] or found
+            if match.area is None and len({e.id for e in found}) > 1 and area_id is None:
+                names = " or ".join(f"the {e.name} in the {r.area_by_id[e.area].name}"
+                                    if e.area in r.area_by_id else e.name for e in found)
+                raise _Reject(f"ambiguous device: {names}")
+            if len(found) == 1:
+                slots["name"] = found[0].name
+            else:
+                slots.pop("name")
+                if match.area is not None:
+                    slots["area"] = match.area.name
+                    area_id = match.area.id
+            if found and found[0].area:
+                ctx.last_area = found[0].area
+            return found
+        if area_id is None and floor_id is None and ctx.last_area is not None:
+            carried = [e for e in pool if e.area == ctx.last_area and _fits(e, domain, device_class)]
+            if carried:
+                slots["area"] = r.area_by_id[ctx.last_area].name
+                return carried
+        if area_id is None and floor_id is None and domain is None and device_class is None:
+            raise _Reject("which device? Please name a device or a room")
+        found = [e for e in pool if _fits(e, domain, device_class)
+                 and (area_id is None or e.area == area_id)
+                 and (floor_id is None or r.floor_of(e) == floor_id)]
+        if not found:
+            what = PLURALS.get(device_class or domain or "", "devices")
+            where = (f" in the {slots['area']}" if area_id else
+                     f" on the {slots['floor']}" if floor_id else "")
+            raise _Reject(f"no {what}{where}")
+        if area_id is not None:
+            ctx.last_area = area_id
+        return found
+
+    def _relative(self, spec: IntentSpec, targets: list[Entity], slots: dict[str, SlotScalar],
+                  states: States) -> dict[str, SlotScalar]:
+        rel = spec.relative
+        assert rel is not None  # checked by the caller
+        values = []
+        for e in targets:
+            current = (states.get(e.id) or {}).get(rel.state_key)
+            if not isinstance(current, (int, float)):
+                raise _Reject(f"I don't know the current setting of the {e.name} yet")
+            values.append(float(current))
+        slots = dict(slots)
+        slots[rel.slot] = _tidy(max(values) + rel.step if rel.step > 0 else min(values) + rel.step)
+        return slots
+
+    def _check_limits(self, spec: IntentSpec, targets: list[Entity],
+                      slots: dict[str, SlotScalar]) -> None:
+        for e in targets:
+            for name, (low, high) in ((k, v) for k, v in e.limits.items() if len(v) == 2):
+                value = slots.get(name)
+                if isinstance(value, (int, float)) and not low <= value <= high:
+                    raise _Reject(f"the {e.name} allows {name.replace('_', ' ')} from "
+                                  f"{_fmt(low)} to {_fmt(high)}, not {_fmt(value)}")
+        for name, slot in spec.slots.items():
+            value = slots.get(name)
+            if (slot.type is SlotType.NUMBER and slot.range is not None
+                    and isinstance(value, (int, float))
+                    and not slot.range[0] <= value <= slot.range[1]):
+                raise _Reject(f"{name.replace('_', ' ')} must be between {_fmt(slot.range[0])} "
+                              f"and {_fmt(slot.range[1])}, not {_fmt(value)}")
+
+
+def _setting(spec: IntentSpec, slots: Mapping[str, SlotScalar]) -> str:
+    """"50 percent", "blue", "blue at 50 percent": the values a command sets, in words."""
+    parts = []
+    for name, slot in spec.slots.items():
+        if name in slots and slot.type is SlotType.ENUM:
+            parts.append(str(slots[name]))
+    for name, slot in spec.slots.items():
+        if name in slots and slot.type is SlotType.NUMBER:
+            unit = {"percent": " percent", "celsius": " degrees"}.get(slot.unit or "", "")
+            parts.append(f"{_fmt(float(slots[name]))}{unit}")
+    return " at ".join(parts)
+
+
+def _fits(e: Entity, domain: str | None, device_class: str | None) -> bool:
+    if domain is not None and e.domain != domain:
+        return False
+    if device_class is not None and e.device_class != device_class:
+        # A thermostat measures temperature even without a device class.
+        return device_class == "temperature" and e.domain == "climate"
+    return True
+
+
+def _pick_rule(spec: IntentSpec, entity: Entity, slots: Mapping[str, SlotScalar]) -> Any:
+    for rule in spec.actions:
+        if rule.domain and entity.domain not in rule.domain:
+            continue
+        if rule.device_class and entity.device_class not in rule.device_class:
+            continue
+        if any(str(slots.get(k)) != str(v) for k, v in rule.when.items()):
+            continue
+        return rule
+    return None
+
+
+def _to_number(value: SlotScalar, name: str) -> int | float:
+    if isinstance(value, (int, float)):
+        return _tidy(value)
+    try:
+        return _tidy(float(str(value).strip().rstrip("%")))
+    except ValueError:
+        raise _Reject(f"{name.replace('_', ' ')} is not a number: {value}") from None
+
+
+def _tidy(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(float(value), 1)
+
+
+def _fmt(value: float) -> str:
+    return str(_tidy(value))
+
+
+def _rejection_speech(reason: str) -> str:
+    if reason == "not understood" or reason == "empty input":
+        return "Sorry, I didn't catch that."
+    if reason.startswith("ambiguous:"):
+        return "Sorry, I'm not sure what you meant."
+    text = reason[0].upper() + reason[1:]
+    return f"Sorry: {text}." if not text.endswith((".", "?")) else f"Sorry: {text}"

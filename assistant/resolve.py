@@ -1,0 +1,108 @@
+"""Resolves spoken names, areas and floors to config entities: slot values in, entity lists out.
+
+Tolerant of case, articles, plurals and possessives ("the kitchen's lights"), and of
+names said as "area + device word" ("kitchen lights"), so the micro-LLM may copy raw words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.config import Area, Config, Entity, Floor
+
+_ARTICLE_RE = re.compile(r"^(?:the|my|our|all(?: of)?(?: the)?|a|an)\s+")
+_DEVICE_WORDS = {
+    "light": "light", "lights": "light", "lamp": "light", "lamps": "light",
+    "lighting": "light", "bulb": "light", "bulbs": "light",
+    "fan": "fan", "fans": "fan", "switch": "switch", "switches": "switch", "plug": "switch",
+    "blind": "cover", "blinds": "cover", "curtain": "cover", "curtains": "cover",
+    "lock": "lock", "locks": "lock", "thermostat": "climate", "heating": "climate",
+    "radiator": "climate", "tv": "media_player", "speaker": "media_player",
+    "vacuum": "vacuum",
+}
+PLURALS = {
+    "light": "lights", "switch": "switches", "fan": "fans", "cover": "covers", "lock": "locks",
+    "climate": "thermostats", "media_player": "media players", "vacuum": "vacuums",
+    "sensor": "sensors", "binary_sensor": "sensors", "scene": "scenes", "script": "scripts",
+    "valve": "valves", "blind": "blinds", "curtain": "curtains", "garage": "garage doors",
+    "window": "windows",
+}
+
+
+def key(text: str) -> str:
+    """Canonical comparison form: lower case, no articles, possessives or plural s."""
+    t = re.sub(r"[^\w\s']", " ", text.lower())
+    t = re.sub(r"'s\b|s'(?=\s|$)", "", t)
+    t = re.sub(r"'", "", t)
+    t = " ".join(t.split())
+    t = _ARTICLE_RE.sub("", t)
+    words = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+             for w in t.split()]
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    entities: tuple[Entity, ...]
+    area: Area | None = None  # set when the name was really "area + device word"
+    domain: str | None = None
+
+
+class Resolver:
+    """Lookup tables over the config, built once per config load."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.exposed = [e for e in config.entities if e.expose]
+        self.by_name: dict[str, list[Entity]] = {}
+        for e in self.exposed:
+            for spoken in {e.name, *e.aliases}:
+                self.by_name.setdefault(key(spoken), []).append(e)
+        self.areas: dict[str, Area] = {}
+        for a in config.areas:
+            for spoken in {a.name, a.id.replace("_", " "), *a.aliases}:
+                self.areas[key(spoken)] = a
+        self.floors: dict[str, Floor] = {}
+        for f in config.floors:
+            for spoken in {f.name, f.id, *f.aliases}:
+                self.floors[key(spoken)] = f
+        self.area_by_id = {a.id: a for a in config.areas}
+
+    def area(self, spoken: str) -> Area | None:
+        return self.areas.get(key(spoken))
+
+    def floor(self, spoken: str) -> Floor | None:
+        return self.floors.get(key(spoken))
+
+    def floor_of(self, entity: Entity) -> str | None:
+        if entity.floor:
+            return entity.floor
+        area = self.area_by_id.get(entity.area or "")
+        return area.floor if area else None
+
+    def name(self, spoken: str) -> NameMatch | None:
+        """Entities called `spoken`; or, failing that, an area plus a device word."""
+        k = key(spoken)
+        if k in self.by_name:
+            return NameMatch(tuple(self.by_name[k]))
+        words = k.split()
+        # "kitchen lights", "lights in the kitchen" -> area + domain
+        for i in range(len(words)):
+            head, tail = " ".join(words[:i]), " ".join(words[i:])
+            for area_part, dev_part in ((head, tail), (tail, head)):
+                dev = re.sub(r"^(?:in|on|at) (?:the )?", "", dev_part)
+                area_words = re.sub(r"^(?:in|on|at) (?:the )?", "", area_part)
+                area = self.area(area_words) if area_words else None
+                domain = _DEVICE_WORDS.get(dev) or _DEVICE_WORDS.get(dev + "s")
+                if area is not None and domain is not None:
+                    found = tuple(e for e in self.exposed if e.area == area.id and e.domain == domain)
+                    if found:
+                        return NameMatch(found, area=area, domain=domain)
+        # A unique entity whose name contains every spoken word ("ceiling light").
+        if words:
+            hits = {e.id: e for n, ents in self.by_name.items()
+                    if all(w in n.split() for w in words) for e in ents}
+            if len(hits) == 1:
+                return NameMatch(tuple(hits.values()))
+        return None
