@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -155,6 +156,9 @@ class EmbeddedBroker:
             "# Written by the embedded broker supervisor; regenerated on every start.\n"
             f"listener {self.port} {LOOPBACK}\n"
             "allow_anonymous true\n"
+            # Run as ourselves: a root-started broker would otherwise switch to the
+            # 'mosquitto' user, and the kernel drops PDEATHSIG on that switch.
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
             "persistence false\n"
             "log_dest stdout\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
