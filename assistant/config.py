@@ -138,12 +138,15 @@ class WakeConfig:
 @dataclass(frozen=True)
 class VadConfig:
     aggressiveness: int = 2  # webrtcvad mode 0..3
+    energy_gate_db: float = 4.0  # voiced frames must also be this far above the noise floor
     speech_start_ms: int = 90  # voiced audio needed to start a command
     trailing_silence_ms: int = 600  # silence that ends a command
     semantic_silence_ms: int = 200  # shorter pause that ends a command the LM deems complete
     min_command_ms: int = 300
     max_command_ms: int = 10000
     no_speech_timeout_ms: int = 5000  # after a wake, give up if nobody speaks
+    pre_roll_ms: int = 300  # audio from before the detected start handed to the recognizer
+    pause_fed_ms: int = 300  # of each pause, this much reaches the recognizer; the rest is skipped
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ class Frame:
     index: int  # frames since the stream began
     duration_ms: int
     clipped_samples: int = 0  # input samples at full scale: the microphone gain is too high
+    # RMS level before gain control, so level-based decisions are not fooled by the AGC.
+    input_level_dbfs: float = -100.0
 
     @property
     def start_ms(self) -> int:
@@ -105,10 +107,11 @@ class Frontend:
         mean = float(x.mean())
         self._dc = mean if self._dc is None else self._dc + self._dc_rate * (mean - self._dc)
         x -= self._dc
+        level = 10 * math.log10(float(np.mean(x * x)) / FULL_SCALE**2 + 1e-10)
         if self.agc:
             x = self._agc(x)
         out = np.clip(np.round(x), -32768, 32767).astype(np.int16)
-        frame = Frame(out, self._index, self.frame_ms, clipped)
+        frame = Frame(out, self._index, self.frame_ms, clipped, level)
         self._index += 1
         return frame
 
