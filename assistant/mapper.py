@@ -134,11 +134,12 @@ class Mapper:
             messages.append(Message(topic, payload))
             replies.append(rule.say or spec.response)
         template = replies[0] if replies and len(set(replies)) == 1 else spec.response
+        done = say(template, targets=describe_targets(targets), setting=_setting(spec, slots),
+                   **slots)
         action = Action(spec.name, slots, tuple(e.id for e in targets), tuple(messages),
-                        risky=verdict.risky is not None)
+                        risky=verdict.risky is not None, speech=done)
         if verdict.risky is None:
-            ctx.spoken.append(say(template, targets=describe_targets(targets),
-                                  setting=_setting(spec, slots), **slots))
+            ctx.spoken.append(done)
             return action, None
         return action, verdict.risky.reason or "go ahead with"
 

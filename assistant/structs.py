@@ -85,6 +85,7 @@ class Action:
     targets: tuple[str, ...]  # entity ids
     messages: tuple[Message, ...]
     risky: bool = False
+    speech: str = ""  # the reply once done ("Unlocked the Front Door."); not in the JSON
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +109,7 @@ class Outcome:
     heard: str | None = None
     wav: str | None = None
     question: str | None = None  # the confirmation question, when status is confirm
+    pending: tuple[Action, ...] = ()  # actions waiting for that "yes"; not yet published
     engine: str | None = None
     confidence: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -123,6 +125,8 @@ class Outcome:
         out["speech"] = self.speech
         if self.question is not None:
             out["question"] = self.question
+        if self.pending:
+            out["pending"] = [a.to_json() for a in self.pending]
         if self.engine is not None:
             out["engine"] = self.engine
         if self.confidence is not None:

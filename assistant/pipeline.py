@@ -1,0 +1,251 @@
+"""Wires the stages: text (typed, heard or from a hub) in, Outcome out, actions published.
+
+The only module that knows every stage. It keeps the little conversation state there is
+(a pending confirmation, the device states reported on MQTT) and the broker connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from assistant import hermes
+from assistant.broker import EmbeddedBroker
+from assistant.config import Config
+from assistant.errors import AssistantError, ModelError
+from assistant.mapper import Mapped, Mapper
+from assistant.matcher import TemplateMatcher
+from assistant.mqtt import MqttLink
+from assistant.skills import IntentKind, SkillSet, load_skills
+from assistant.structs import Action, Engine, Message, Outcome, Parse, Status
+
+log = logging.getLogger(__name__)
+
+EXACT_HIT = 0.97  # rules confidence at or above which the template result is final
+FLUSH_TIMEOUT_S = 10.0
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+@dataclass
+class _PendingConfirm:
+    actions: tuple[Action, ...]
+    parse: Parse
+    text: str
+    deadline: float  # time.monotonic() after which a "yes" no longer counts
+
+
+class Understanding:
+    """Chooses between the template matcher and the micro-LLM; both feed the same mapper."""
+
+    def __init__(self, skills: SkillSet, config: Config, engine: str) -> None:
+        self.engine = Engine(engine)
+        self.matcher = TemplateMatcher(skills, config)
+        self.min_confidence = config.understanding.min_confidence
+        self.lm: Any = None
+        self.lm_error: str | None = None
+        if self.engine is not Engine.RULES:
+            try:
+                from assistant.lm import MicroLM  # onnxruntime is only loaded when wanted
+
+                self.lm = MicroLM.load(config.resolve(config.understanding.model_dir), skills)
+            except (ModelError, ImportError, OSError) as exc:
+                self.lm_error = str(exc)
+                if self.engine is Engine.LM:
+                    raise ModelError(f"the micro-LLM cannot be used: {exc}") from exc
+                log.warning("micro-LLM unavailable, using templates only: %s", exc)
+
+    def understand(self, text: str) -> Parse:
+        if self.engine is Engine.RULES or self.lm is None:
+            return self.matcher.match(text)
+        if self.engine is Engine.LM:
+            parse: Parse = self.lm.parse(text)
+            return parse
+        rules = self.matcher.match(text)
+        if rules.intents and rules.confidence >= EXACT_HIT:
+            return rules  # an exact template hit is certain and instant
+        lm_parse: Parse = self.lm.parse(text)
+        if lm_parse.intents and lm_parse.confidence >= self.min_confidence:
+            return replace(lm_parse, engine=Engine.LM)
+        if rules.intents:
+            return rules  # tolerant template match beats an unsure model
+        # Neither is sure: keep the most specific reason ("unknown device: ..." > "not understood").
+        reason = rules.reason if rules.reason != "not understood" else (lm_parse.reason or
+                                                                        rules.reason)
+        return Parse((), Engine.AUTO, max(lm_parse.confidence, 0.0), reason=reason,
+                     unknown_names=rules.unknown_names)
+
+
+class Assistant:
+    """Text to checked, published actions; `publish=False` decides without sending."""
+
+    def __init__(self, config: Config, *, engine: str | None = None, publish: bool = True,
+                 skills: SkillSet | None = None) -> None:
+        self.config = config
+        self.skills = skills or load_skills(config.resolve(config.skills_dir))
+        self.understanding = Understanding(self.skills, config,
+                                           engine or config.understanding.engine)
+        self.mapper = Mapper(self.skills, config)
+        self.site_id = config.effective_site_id
+        self.states: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._pending: _PendingConfirm | None = None
+        self.broker: EmbeddedBroker | None = None
+        self.link: MqttLink | None = None
+        self.on_query_outcome: Callable[[Outcome], None] | None = None
+        if publish:
+            self._connect()
+
+    # --- connection ---------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        mq = self.config.mqtt
+        host, port = mq.host, mq.port
+        if mq.host == "embedded":
+            self.broker = EmbeddedBroker(mq.port, self.config.resolve("var/broker"))
+            self.broker.start()
+            host, port = self.broker.host, self.broker.port
+        self.link = MqttLink(mq, self.site_id, self.config.resolve(mq.outbox_path),
+                             host=host, port=port)
+        for entity in self.config.entities:
+            if entity.state_topic:
+                self.link.subscribe(entity.state_topic, self._state_handler(entity.id))
+        self.link.subscribe(hermes.NLU_QUERY_TOPIC, self._on_nlu_query)
+        self.link.start()
+
+    def _state_handler(self, entity_id: str) -> Callable[[str, bytes], None]:
+        def handle(topic: str, payload: bytes) -> None:
+            try:
+                data = json.loads(payload.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                data = {"state": payload.decode("utf-8", errors="replace").strip()}
+            if isinstance(data, dict):
+                with self._lock:
+                    self.states[entity_id] = data
+            else:
+                log.debug("ignoring non-object state on %s", topic)
+
+        return handle
+
+    def _on_nlu_query(self, topic: str, payload: bytes) -> None:
+        query = hermes.parse_nlu_query(payload)
+        if isinstance(query, hermes.Malformed):
+            log.warning("ignored malformed %s: %s", topic, query.reason)
+            return
+        outcome = self.handle_text(query.input, source="mqtt", session_id=query.session_id,
+                                   request_id=query.request_id)
+        if self.on_query_outcome is not None:
+            self.on_query_outcome(outcome)
+
+    def close(self, flush_timeout_s: float = FLUSH_TIMEOUT_S) -> int:
+        """Deliver what is queued (bounded wait), disconnect; returns messages still queued."""
+        left = 0
+        if self.link is not None:
+            if not self.link.flush(flush_timeout_s):
+                left = self.link.pending_count()
+            self.link.close()
+            self.link = None
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+        return left
+
+    # --- one utterance ------------------------------------------------------------------
+
+    def handle_text(self, text: str, *, source: str = "text", wav: str | None = None,
+                    heard: str | None = None, timings_ms: dict[str, float] | None = None,
+                    session_id: str | None = None, request_id: str | None = None) -> Outcome:
+        timings = dict(timings_ms or {})
+        t0 = time.perf_counter()
+        parse = self.understanding.understand(text)
+        timings["lm" if parse.engine is Engine.LM else "understand"] = _ms(t0)
+        t1 = time.perf_counter()
+        with self._lock:
+            states = dict(self.states)
+        mapped = self.mapper.map(parse, states)
+        mapped = self._converse(mapped, parse, text)
+        timings["map"] = _ms(t1)
+        t2 = time.perf_counter()
+        self._publish(mapped, parse, text, session_id, request_id)
+        timings["publish"] = _ms(t2)
+        return Outcome(
+            input=text, source=source, status=mapped.status, reason=mapped.reason,
+            actions=mapped.actions, speech=mapped.speech, heard=heard, wav=wav,
+            question=mapped.question, pending=mapped.pending, engine=parse.engine.value,
+            confidence=parse.confidence, timings_ms=timings)
+
+    def _converse(self, mapped: Mapped, parse: Parse, text: str) -> Mapped:
+        """Confirmation dialogue: a risky action waits for "yes" within the window."""
+        now = time.monotonic()
+        with self._lock:
+            pending = self._pending
+            if pending is not None and now > pending.deadline:
+                pending = self._pending = None
+            if mapped.control is IntentKind.CONFIRM:
+                if pending is None:
+                    return Mapped(Status.REJECTED, "nothing to confirm",
+                                  speech="There's nothing waiting for a yes.")
+                self._pending = None
+                said = [a.speech for a in pending.actions if a.speech]
+                return Mapped(Status.OK, None, pending.actions, speech=" ".join(said))
+            if mapped.control in (IntentKind.CANCEL, IntentKind.NEVERMIND):
+                self._pending = None
+                if pending is not None:
+                    return Mapped(Status.OK, None, (), speech="Okay, I won't.")
+                return Mapped(Status.OK, None, (), speech="Okay.")
+            if mapped.status is Status.CONFIRM:
+                window = self.config.safety.confirm_window_s
+                self._pending = _PendingConfirm(mapped.pending, parse, text, now + window)
+            elif mapped.status is Status.OK:
+                self._pending = None  # a new command replaces an unanswered question
+        return mapped
+
+    def _publish(self, mapped: Mapped, parse: Parse, text: str, session_id: str | None,
+                 request_id: str | None) -> None:
+        if self.link is None:
+            return
+        messages: list[Message] = []
+        for action in mapped.actions:
+            messages.extend(action.messages)
+        if self.config.mqtt.hermes:
+            by_intent = {p.intent: p for p in parse.intents}
+            for action in mapped.actions:
+                parsed = by_intent.get(action.intent)
+                if parsed is None or not action.targets and not action.messages and (
+                        action.intent in ("ConfirmYes", "ConfirmNo", "HassNevermind")):
+                    continue
+                messages.append(hermes.intent_message(
+                    parsed, action, text, self.site_id, session_id, parse.confidence,
+                    request_id=request_id, lang=self.config.language))
+            if mapped.status is Status.REJECTED:
+                messages.append(hermes.not_recognized_message(
+                    text, self.site_id, session_id, request_id=request_id))
+        if messages:
+            self.link.publish(messages)
+        if self.config.feedback.hermes_tts and mapped.speech:
+            self.link.publish([hermes.tts_say_message(mapped.speech, self.site_id, session_id,
+                                                      request_id=str(uuid.uuid4()),
+                                                      lang=self.config.language)],
+                              durable=False)
+
+
+def outcome_line(outcome: Outcome) -> str:
+    return json.dumps(outcome.to_json(), ensure_ascii=False)
+
+
+def error_outcome(text: str, exc: AssistantError, source: str = "text") -> Outcome:
+    return Outcome(input=text, source=source, status=Status.ERROR, reason=str(exc),
+                   speech="Sorry, something went wrong.")
+
+
+def default_config_path() -> Path:
+    return Path("config.yaml")
