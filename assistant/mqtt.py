@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import re
+import socket
 import ssl
 import threading
 import time
@@ -37,6 +38,7 @@ from assistant.outbox import Outbox
 from assistant.structs import Message
 
 log = logging.getLogger(__name__)
+_paho_log = logging.getLogger(f"{__name__}.paho")
 
 MessageCallback = Callable[[str, bytes], None]  # (topic, payload)
 ONLINE = "online"
@@ -44,7 +46,17 @@ OFFLINE = "offline"
 RECONNECT_MIN_DELAY_S = 1
 RECONNECT_MAX_DELAY_S = 10  # a home broker back after a reboot is picked up within seconds
 CLOSE_TIMEOUT_S = 2.0
+DIAGNOSE_TIMEOUT_S = 2.0
 _NODE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _on_paho_log(client: paho.Client, userdata: Any, level: int, text: str) -> None:
+    # paho reports a routine reconnect wait as an error; keep real errors (such as an
+    # exception in a callback) loud and the rest for --debug.
+    if level == paho.MQTT_LOG_ERR and not text.startswith("Client is not connected"):
+        _paho_log.error("%s", text)
+    else:
+        _paho_log.debug("%s", text)
 
 
 def status_topic(topic_prefix: str, site_id: str) -> str:
@@ -122,7 +134,7 @@ class MqttLink:
             raise BrokerError(f"mqtt.port: {self.port} is not a TCP port (1-65535)")
         self.status_topic = status_topic(config.topic_prefix, site_id)
         self.last_error: str | None = None
-        self._outbox = Outbox(outbox_path)
+        self._tls = tls_context(config.tls) if config.tls is not None else None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # notified when a row is delivered
         self._order = threading.Lock()  # outbox order == order handed to paho
@@ -133,16 +145,17 @@ class MqttLink:
         self._started = False
         self._closed = False
         self._client = self._make_client(config)
+        self._outbox = Outbox(outbox_path)  # last: it takes a lock that close() releases
 
     def _make_client(self, config: MqttConfig) -> paho.Client:
         client = paho.Client(CallbackAPIVersion.VERSION2,
                              client_id=config.client_id or f"assistant-{self.site_id}")
-        client.enable_logger(logging.getLogger(f"{__name__}.paho"))
+        client.on_log = _on_paho_log
         client.suppress_exceptions = True  # a bug in a callback must not stop the network thread
         if config.username is not None:
             client.username_pw_set(config.username, config.password)
-        if config.tls is not None:
-            client.tls_set_context(tls_context(config.tls))
+        if config.tls is not None and self._tls is not None:
+            client.tls_set_context(self._tls)
             if config.tls.insecure:
                 client.tls_insecure_set(True)
         client.will_set(self.status_topic, OFFLINE, qos=1, retain=True)
@@ -180,6 +193,8 @@ class MqttLink:
         Not durable (status chatter such as hotword events): sent now if connected, else
         dropped, since stale events are worse than none.
         """
+        if self._closed:
+            raise RuntimeError("publish() after close()")
         for m in messages:
             check_topic(m.topic)
         if not durable:
@@ -301,10 +316,26 @@ class MqttLink:
         self._connected.set()
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
-        error = f"cannot reach MQTT broker {self.host}:{self.port}; retrying"
+        # paho does not say why; find out, so the user sees "certificate verify failed"
+        # or "connection refused" rather than a bare retry. Runs between retries anyway.
+        error = f"cannot connect to MQTT broker {self.host}:{self.port}: {self._diagnose()}"
         if error != self.last_error:
-            log.warning("%s (accepted actions wait in the outbox)", error)
+            log.warning("%s; retrying (accepted actions wait in the outbox)", error)
         self.last_error = error
+
+    def _diagnose(self) -> str:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=DIAGNOSE_TIMEOUT_S) as s:
+                if self._tls is not None:
+                    with self._tls.wrap_socket(s, server_hostname=self.host):
+                        pass
+        except ssl.SSLCertVerificationError as e:
+            return f"TLS certificate not accepted ({e.verify_message}); check mqtt.tls"
+        except ssl.SSLError as e:
+            return f"TLS handshake failed ({e.reason}); check mqtt.tls"
+        except OSError as e:
+            return e.strerror or str(e) or type(e).__name__
+        return "the broker accepted a test connection but not the MQTT one"
 
     def _on_disconnect(self, client: paho.Client, userdata: Any,
                        flags: paho.DisconnectFlags, reason_code: ReasonCode,

@@ -55,13 +55,15 @@ class Mosquitto:
     port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
     proc: subprocess.Popen[bytes] | None = None
+    extra_conf: str = ""  # e.g. TLS files and a password_file for a secured listener
 
     def start(self) -> None:
         conf = self.workdir / "mosquitto.conf"
         # Persistence lets a subscriber's session (and its queued QoS 1 messages) survive
         # stop()/start(), the way a real home broker behaves across a restart.
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"listener {self.port} 127.0.0.1\n"
+            + (self.extra_conf or "allow_anonymous true\n") +
             f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"  # stay us: the files are ours
             f"persistence true\npersistence_location {self.workdir}/\n"
             "log_dest stdout\n"
@@ -167,3 +169,33 @@ def unused_port() -> int:
     """A loopback TCP port nothing listens on (at the time of asking)."""
     return free_port()
 
+
+def make_certs(d: Path) -> None:
+    """A throwaway CA and a server certificate for 127.0.0.1, made locally with openssl."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = lambda *a: subprocess.run(["openssl", *a], cwd=d, check=True,  # noqa: E731
+                                    capture_output=True)
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=test ca",
+        "-days", "2")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+
+
+@pytest.fixture(scope="module")
+def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """A mosquitto that wants TLS and a username/password, as a real home broker may."""
+    executable = mosquitto_path()
+    if executable is None or shutil.which("openssl") is None:
+        pytest.skip("mosquitto or openssl missing")
+    d = tmp_path_factory.mktemp("secure")
+    make_certs(d)
+    subprocess.run(["mosquitto_passwd", "-c", "-b", str(d / "passwd"), "hub", "s3cret"],
+                   check=True, capture_output=True)
+    broker = Mosquitto(executable=executable, workdir=d, extra_conf=(
+        f"allow_anonymous false\npassword_file {d}/passwd\n"
+        f"cafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n"))
+    broker.start()
+    yield broker
+    broker.stop()

@@ -147,7 +147,7 @@ def test_broker_down_at_start_does_not_fail_and_actions_wait(
     assert not link.flush(0.3)
     assert link.pending_count() == 3
     assert wait_for(lambda: link.last_error is not None, 5)
-    assert f"127.0.0.1:{unused_port}" in (link.last_error or "")
+    assert f"127.0.0.1:{unused_port}: Connection refused" in (link.last_error or "")
     link.close()
 
 
@@ -288,3 +288,47 @@ def test_config_errors_are_clear(tmp_path: Path, unused_port: int) -> None:
                  "s", tmp_path / "o.sqlite3")
     with pytest.raises(BrokerError, match="embedded"):
         MqttLink(MqttConfig(), "s", tmp_path / "o2.sqlite3")
+
+
+def test_tls_and_password_login(secure_broker: Mosquitto, site_id: str, tmp_path: Path) -> None:
+    tls = TlsConfig(ca_certs=str(secure_broker.workdir / "ca.pem"))
+    received: queue.Queue[bytes] = queue.Queue()
+    sub = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"{site_id}-sub")
+    sub.tls_set(ca_certs=tls.ca_certs)
+    sub.username_pw_set("hub", "s3cret")
+    sub.on_message = lambda c, u, m: received.put(bytes(m.payload))
+    sub.connect(secure_broker.host, secure_broker.port)
+    sub.subscribe(f"{site_id}/#", 1)
+    sub.loop_start()
+    try:
+        cfg = config(secure_broker.port, tls=tls, username="hub", password="s3cret")
+        with MqttLink(cfg, site_id, tmp_path / "o.sqlite3") as link:
+            assert link.wait_connected(5), link.last_error
+            time.sleep(0.2)  # the subscriber's SUBACK
+            link.publish(actions(1, site_id))
+            assert link.flush(5)
+        assert json.loads(received.get(timeout=5)) == {"state": "ON", "seq": 0}
+    finally:
+        sub.disconnect()
+        sub.loop_stop()
+
+
+def test_wrong_password_is_reported_and_actions_wait(
+    secure_broker: Mosquitto, site_id: str, tmp_path: Path
+) -> None:
+    tls = TlsConfig(ca_certs=str(secure_broker.workdir / "ca.pem"))
+    cfg = config(secure_broker.port, tls=tls, username="hub", password="wrong")
+    with MqttLink(cfg, site_id, tmp_path / "o.sqlite3") as link:
+        link.publish(actions(1, site_id))
+        assert wait_for(lambda: "refused" in (link.last_error or ""), 5), link.last_error
+        assert not link.connected
+        assert link.pending_count() == 1
+
+
+def test_untrusted_server_certificate_is_not_accepted(
+    secure_broker: Mosquitto, site_id: str, tmp_path: Path
+) -> None:
+    cfg = config(secure_broker.port, tls=TlsConfig(), username="hub", password="s3cret")
+    with MqttLink(cfg, site_id, tmp_path / "o.sqlite3") as link:  # system CAs only
+        assert not link.wait_connected(1.5)
+        assert wait_for(lambda: "certificate" in (link.last_error or ""), 5), link.last_error
