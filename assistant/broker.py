@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +32,7 @@ INSTALL_HINT = "sudo apt install mosquitto"
 START_TIMEOUT_S = 5.0
 STOP_TIMEOUT_S = 3.0
 POLL_INTERVAL_S = 0.02
+WATCH_INTERVAL_S = 2.0  # how often watch() checks that the broker is alive
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -72,8 +74,8 @@ def _die_with_parent() -> None:
 class EmbeddedBroker:
     """A mosquitto child process bound to 127.0.0.1:<port>, with its files under data_dir.
 
-    Call start() and ensure_running() from a long-lived thread (the main one): the broker is
-    told to exit when the thread that started it goes away.
+    Call start() and ensure_running() from a long-lived thread (the main one), or let
+    watch() do it: the broker is told to exit when the thread that started it goes away.
     """
 
     def __init__(self, port: int, data_dir: Path) -> None:
@@ -87,6 +89,9 @@ class EmbeddedBroker:
         self.pid_path = data_dir / "mosquitto.pid"
         self._proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0  # how many times ensure_running() found it dead
+        self._unwatch = threading.Event()  # set by stop() to end the watch() thread
+        self._watcher: threading.Thread | None = None
+        self._mutex = threading.RLock()  # one start/stop at a time (watcher vs. owner)
 
     @property
     def pid(self) -> int | None:
@@ -97,8 +102,11 @@ class EmbeddedBroker:
 
     def start(self) -> None:
         """Start the broker and return once its port accepts connections."""
-        if self.is_running():
-            return
+        with self._mutex:
+            if not self.is_running():
+                self._start()
+
+    def _start(self) -> None:
         executable = find_mosquitto()
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -127,19 +135,42 @@ class EmbeddedBroker:
 
     def ensure_running(self) -> bool:
         """Restart the broker if its process has died; True when a restart happened."""
-        if self.is_running():
-            return False
-        if self._proc is not None:
-            log.warning("embedded mosquitto exited with code %s; restarting it",
-                        self._proc.returncode)
-            self.restarts += 1
-        self._proc = None
+        with self._mutex:
+            if self.is_running():
+                return False
+            if self._proc is not None:
+                log.warning("embedded mosquitto exited with code %s; restarting it",
+                            self._proc.returncode)
+                self.restarts += 1
+            self._proc = None
+            self._start()
+            return True
+
+    def watch(self, interval_s: float = WATCH_INTERVAL_S) -> None:
+        """Start the broker and keep it running from a background thread until stop()."""
         self.start()
-        return True
+        if self._watcher is not None:
+            return
+        self._unwatch.clear()
+        self._watcher = threading.Thread(target=self._watch, args=(interval_s,),
+                                         name="broker-watch", daemon=True)
+        self._watcher.start()
+
+    def _watch(self, interval_s: float) -> None:
+        while not self._unwatch.wait(interval_s):
+            try:
+                self.ensure_running()
+            except BrokerError as e:
+                log.error("cannot restart the embedded broker: %s", e)  # retried next round
 
     def stop(self) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after a grace period)."""
-        proc, self._proc = self._proc, None
+        self._unwatch.set()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join()  # before taking the mutex: the watcher may be waiting for it
+        with self._mutex:
+            proc, self._proc = self._proc, None
         if proc is None:
             return
         if proc.poll() is None:

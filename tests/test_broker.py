@@ -85,6 +85,27 @@ def test_ensure_running_restarts_a_dead_broker(tmp_path: Path, unused_port: int)
         embedded.stop()
 
 
+def test_watch_restarts_the_broker_in_the_background(tmp_path: Path, unused_port: int) -> None:
+    embedded = EmbeddedBroker(unused_port, tmp_path)
+    embedded.watch(interval_s=0.05)
+    try:
+        first = embedded.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while embedded.pid in (None, first) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert embedded.pid not in (None, first)
+        deadline = time.monotonic() + 5
+        while not port_accepts(unused_port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert port_accepts(unused_port)
+    finally:
+        embedded.stop()
+    time.sleep(0.2)  # longer than the watch interval: a live watcher would restart it
+    assert not port_accepts(unused_port)
+
+
 def test_port_taken_by_another_broker_is_a_clear_error(tmp_path: Path,
                                                         broker: Mosquitto) -> None:
     with pytest.raises(BrokerError, match=f"mqtt.port {broker.port} .* already taken"):
