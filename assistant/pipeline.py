@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import hermes
-from assistant.broker import EmbeddedBroker
+from assistant.broker import LOOPBACK, EmbeddedBroker, port_accepts
 from assistant.config import Config
 from assistant.errors import AssistantError, ModelError
 from assistant.mapper import Mapped, Mapper
@@ -111,9 +111,15 @@ class Assistant:
         mq = self.config.mqtt
         host, port = mq.host, mq.port
         if mq.host == "embedded":
-            self.broker = EmbeddedBroker(mq.port, self.config.resolve("var/broker"))
-            self.broker.start()
-            host, port = self.broker.host, self.broker.port
+            if port_accepts(mq.port):
+                # Debian's mosquitto package runs a loopback broker on 1883 already: use it.
+                log.warning("a broker already listens on %s:%d; using it instead of starting one",
+                            LOOPBACK, mq.port)
+                host, port = LOOPBACK, mq.port
+            else:
+                self.broker = EmbeddedBroker(mq.port, self.config.resolve("var/broker"))
+                self.broker.start()
+                host, port = self.broker.host, self.broker.port
         self.link = MqttLink(mq, self.site_id, self.config.resolve(mq.outbox_path),
                              host=host, port=port)
         for entity in self.config.entities:
