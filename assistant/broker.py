@@ -71,6 +71,14 @@ def _die_with_parent() -> None:
         pass  # not Linux: a stale broker is then found through the pid file instead
 
 
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")  # a zombie has exited
+
+
 class EmbeddedBroker:
     """A mosquitto child process bound to 127.0.0.1:<port>, with its files under data_dir.
 
@@ -211,7 +219,7 @@ class EmbeddedBroker:
         except ProcessLookupError:
             return
         deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        while time.monotonic() < deadline and _alive(pid):
             time.sleep(POLL_INTERVAL_S)
         deadline = time.monotonic() + STOP_TIMEOUT_S
         while time.monotonic() < deadline and port_accepts(self.port):
