@@ -46,8 +46,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run_text(config, args)
     from assistant.voice import run_voice  # the audio stack loads only when listening
 
-    return run_voice(config, wavs=args.wav, mic=args.mic, wake=not args.no_wake,
-                     json_out=args.json, engine=args.engine)
+    return int(run_voice(config, wavs=args.wav, mic=args.mic, wake=not args.no_wake,
+                         json_out=args.json, engine=args.engine))
 
 
 def _run_text(config: Config, args: argparse.Namespace) -> int:
@@ -77,7 +77,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         problems += exc.problems
     skills = None
-    skills_dir = config.resolve(config.skills_dir) if config else Path(args.config).parent / "skills"
+    skills_dir = (config.resolve(config.skills_dir) if config
+                  else Path(args.config).parent / "skills")
     try:
         skills = load_skills(skills_dir)
     except ConfigError as exc:
@@ -138,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     engine(p)
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--wav", nargs="+", metavar="FILE", help="stream WAV files through the voice path")
+    src.add_argument("--wav", nargs="+", metavar="FILE",
+                     help="stream WAV files through the voice path")
     src.add_argument("--text", action="store_true", help="read one command per stdin line")
     src.add_argument("--mic", action="store_true", help="listen on the microphone (the default)")
     p.add_argument("--no-wake", action="store_true", help="no wake phrase: every utterance counts")

@@ -6,6 +6,7 @@ dataclasses), so a new setting is one annotated field with a default, nothing mo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import types
@@ -80,10 +81,8 @@ class Builder:
                     raise self.fail(path, f"expected {_type_name(tp)}, got {value!r}")
             out = []
             for i, item in enumerate(value):
-                try:
+                with contextlib.suppress(_Invalid):
                     out.append(self.build(item_tp, item, f"{path}[{i}]"))
-                except _Invalid:
-                    pass
             return out
         if origin is dict:
             key_tp, val_tp = typing.get_args(tp)
@@ -93,10 +92,8 @@ class Builder:
                 raise self.fail(path, f"expected a mapping, got {value!r}")
             out_d = {}
             for k, v in value.items():
-                try:
+                with contextlib.suppress(_Invalid):
                     out_d[self.build(key_tp, k, path)] = self.build(val_tp, v, f"{path}.{k}")
-                except _Invalid:
-                    pass
             return out_d
         if dataclasses.is_dataclass(tp) and isinstance(tp, type):
             return self.build_dataclass(tp, value, path)

@@ -122,7 +122,7 @@ class Mapper:
         replies: list[str] = []
         for entity in targets:
             rule = _pick_rule(spec, entity, slots)
-            if rule is None or not rule.payload and not entity.payloads.get(spec.name):
+            if rule is None or (not rule.payload and not entity.payloads.get(spec.name)):
                 why = (rule.say if rule is not None and rule.say else
                        f"{entity.name} can't do that")
                 raise _Reject(say(why, targets=describe_targets([entity])))
@@ -211,7 +211,8 @@ class Mapper:
                 ctx.last_area = found[0].area
             return found
         if area_id is None and floor_id is None and ctx.last_area is not None:
-            carried = [e for e in pool if e.area == ctx.last_area and _fits(e, domain, device_class)]
+            carried = [e for e in pool
+                       if e.area == ctx.last_area and _fits(e, domain, device_class)]
             if carried:
                 slots["area"] = r.area_by_id[ctx.last_area].name
                 return carried

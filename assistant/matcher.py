@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hassil import Intents, RecognizeResult, TextSlotList, TextSlotValue, recognize_all
@@ -94,7 +94,7 @@ class TemplateMatcher:
                 self.name_domains.setdefault(e.name, set()).add(e.domain)
 
     @staticmethod
-    def _vocabulary(skills: SkillSet, lists: dict[str, object]) -> frozenset[str]:
+    def _vocabulary(skills: SkillSet, lists: Mapping[str, object]) -> frozenset[str]:
         words: set[str] = set()
 
         def scan(obj: object) -> None:
@@ -215,7 +215,7 @@ class TemplateMatcher:
         while i < len(words):
             for conn in CONNECTORS:
                 n = len(conn.split())
-                if words[i:i + n] == conn.split() and 0 < i:
+                if words[i:i + n] == conn.split() and i > 0:
                     cuts.append((i, n))
                     i += n - 1
                     break

@@ -226,8 +226,8 @@ class Assistant:
             by_intent = {p.intent: p for p in parse.intents}
             for action in mapped.actions:
                 parsed = by_intent.get(action.intent)
-                if parsed is None or not action.targets and not action.messages and (
-                        action.intent in ("ConfirmYes", "ConfirmNo", "HassNevermind")):
+                if parsed is None or (not action.targets and not action.messages and (
+                        action.intent in ("ConfirmYes", "ConfirmNo", "HassNevermind"))):
                     continue
                 messages.append(hermes.intent_message(
                     parsed, action, text, self.site_id, session_id, parse.confidence,

@@ -96,7 +96,8 @@ class Resolver:
                 area = self.area(area_words) if area_words else None
                 domain = _DEVICE_WORDS.get(dev) or _DEVICE_WORDS.get(dev + "s")
                 if area is not None and domain is not None:
-                    found = tuple(e for e in self.exposed if e.area == area.id and e.domain == domain)
+                    found = tuple(e for e in self.exposed
+                                  if e.area == area.id and e.domain == domain)
                     if found:
                         return NameMatch(found, area=area, domain=domain)
         # A unique entity whose name contains every spoken word ("ceiling light").

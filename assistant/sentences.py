@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.confload import build_config
 from assistant.config import Config
+from assistant.confload import build_config
 from assistant.errors import ConfigError
 from assistant.pipeline import Assistant
 from assistant.structs import Outcome

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from hassil import Intents, SlotList, TextSlotList, TextSlotValue, parse_sentence
-from hassil.expression import Sentence
+from hassil.expression import Group, Sentence
 
-from assistant.confload import build_config
 from assistant.config import KNOWN_DOMAINS, Config, SafetyRule
+from assistant.confload import build_config
 from assistant.errors import ConfigError, Problem
 from assistant.yamlsrc import Located, load_yaml
 
@@ -187,7 +187,8 @@ def home_lists(config: Config) -> dict[str, SlotList]:
     ]
     areas = [(spoken, a.name) for a in config.areas for spoken in [a.name, *a.aliases]]
     floors = [(spoken, f.name) for f in config.floors for spoken in [f.name, *f.aliases]]
-    return {"name": make("name", names), "area": make("area", areas), "floor": make("floor", floors)}
+    return {"name": make("name", names), "area": make("area", areas),
+            "floor": make("floor", floors)}
 
 
 _DEFAULT_SLOT_FOR_TYPE = {
@@ -207,7 +208,10 @@ def _slot_spec(name: str, raw: SlotType | RawSlot) -> SlotSpec:
 
 def _list_names(sentence: Sentence, rules: dict[str, Sentence]) -> list[tuple[str, str]]:
     """(list name, slot name) for every {list} a template uses, through its <rules>."""
-    return [(ref.list_name, ref.slot_name) for ref in sentence.expression.list_references(rules)]
+    expr = sentence.expression
+    if not isinstance(expr, Group):
+        return []
+    return [(ref.list_name, ref.slot_name) for ref in expr.list_references(rules)]
 
 
 class _SkillChecker:
@@ -271,7 +275,8 @@ def load_skills(skills_dir: Path | str) -> SkillSet:
     skills_dir = Path(skills_dir)
     files = sorted(skills_dir.glob("*.yaml")) if skills_dir.is_dir() else []
     if not files:
-        raise ConfigError([Problem(str(skills_dir), 0, "(skills)", "no skill files (*.yaml) found")])
+        raise ConfigError([Problem(str(skills_dir), 0, "(skills)",
+                                   "no skill files (*.yaml) found")])
     problems: list[Problem] = []
     loaded: list[tuple[Located, RawSkill]] = []
     digest = hashlib.sha256()

@@ -1,4 +1,4 @@
-"""Normalises an utterance for matching: text in, lower-case tokens with spoken numbers as digits out.
+"""Normalises an utterance: text in, lower-case tokens with spoken numbers as digits out.
 
 Every output token remembers the character span of the input it came from, so slot
 offsets reported to hubs always point into what the user actually said or typed.
@@ -61,11 +61,12 @@ def _read_number(words: list[str], i: int) -> tuple[int | None, int]:
     value = 0
     j = i
     seen = False
-    if j < len(words) and words[j] in ("a", "one") and j + 1 < len(words) and words[j + 1] == "hundred":
+    hundred_next = j + 1 < len(words) and words[j + 1] == "hundred"
+    if j < len(words) and words[j] in ("a", "one") and hundred_next:
         value, j, seen = 100, j + 2, True
         if j < len(words) and words[j] == "and":
             j += 1
-    elif j < len(words) and words[j] in _UNITS and j + 1 < len(words) and words[j + 1] == "hundred":
+    elif j < len(words) and words[j] in _UNITS and hundred_next:
         value, j, seen = _UNITS[words[j]] * 100, j + 2, True
         if j < len(words) and words[j] == "and":
             j += 1
@@ -99,7 +100,8 @@ def normalize(text: str) -> Normalized:
         if value is not None and used:
             text_num = str(value)
             # "twenty one point five" -> 21.5
-            if i + used + 1 < len(raw) and words[i + used] == "point" and words[i + used + 1] in _UNITS:
+            nxt = i + used
+            if nxt + 1 < len(raw) and words[nxt] == "point" and words[nxt + 1] in _UNITS:
                 text_num += "." + str(_UNITS[words[i + used + 1]])
                 used += 2
             out.append(Token(text_num, raw[i].start_char, raw[i + used - 1].end_char))

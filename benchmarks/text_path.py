@@ -40,7 +40,7 @@ SLOW_PATH = [
 
 def percentile(xs: list[float], p: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 def free_port() -> int:
@@ -118,7 +118,8 @@ def main() -> int:
     report("text -> outcome (all)", lat)
     report("  template commands", cmd)
     report("  fallback and out-of-domain", other)
-    print(f"{'decide throughput':28s} {len(texts) / wall * 2:7.0f} utterances/s (incl. 'never mind')")
+    print(f"{'decide throughput':28s} {len(texts) / wall * 2:7.0f} utterances/s "
+          "(incl. 'never mind')")
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
