@@ -317,5 +317,9 @@ def _rejection_speech(reason: str) -> str:
         return "Sorry, I didn't catch that."
     if reason.startswith("ambiguous:"):
         return "Sorry, I'm not sure what you meant."
+    if reason.startswith("unknown device: "):
+        return f"Sorry, I don't know a device called {reason[len('unknown device: '):]}."
+    if reason.startswith("ambiguous device: "):
+        return f"Which one do you mean: {reason[len('ambiguous device: '):]}?"
     text = reason[0].upper() + reason[1:]
     return f"Sorry: {text}." if not text.endswith((".", "?")) else f"Sorry: {text}"

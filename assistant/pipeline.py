@@ -118,7 +118,7 @@ class Assistant:
                 host, port = LOOPBACK, mq.port
             else:
                 self.broker = EmbeddedBroker(mq.port, self.config.resolve("var/broker"))
-                self.broker.start()
+                self.broker.watch()  # started now, restarted should it ever die
                 host, port = self.broker.host, self.broker.port
         self.link = MqttLink(mq, self.site_id, self.config.resolve(mq.outbox_path),
                              host=host, port=port)
@@ -147,6 +147,8 @@ class Assistant:
         if isinstance(query, hermes.Malformed):
             log.warning("ignored malformed %s: %s", topic, query.reason)
             return
+        if query.site_id not in (self.site_id, hermes.DEFAULT_SITE_ID):
+            return  # another satellite's query, on a shared broker
         outcome = self.handle_text(query.input, source="mqtt", session_id=query.session_id,
                                    request_id=query.request_id)
         if self.on_query_outcome is not None:
