@@ -87,12 +87,12 @@ class TemplateMatcher:
             normalize(str(v.text_in.text if hasattr(v.text_in, "text") else v.text_in)).text
             for name in HOME_LISTS for v in lists[name].values  # type: ignore[attr-defined]
         }
-        self.match("turn on the light")  # hassil builds its caches on first use: not mid-command
         self.intent_domains = {name: set(spec.domains) for name, spec in skills.specs.items()}
         self.name_domains: dict[str, set[str]] = {}
         for e in config.entities:
             if e.expose:
                 self.name_domains.setdefault(e.name, set()).add(e.domain)
+        self.match("turn on the light")  # hassil builds its caches on first use: not mid-command
 
     @staticmethod
     def _vocabulary(skills: SkillSet, lists: Mapping[str, object]) -> frozenset[str]:
