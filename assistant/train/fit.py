@@ -1,0 +1,131 @@
+"""Takes encoded (utterance, actions) sequences and returns a trained MicroLM.
+
+Each sequence is `<bos> utterance <sep> actions <eos>`; the loss covers only the action
+part, the utterance is context. Batches group sequences of similar length so that little
+compute goes to padding; a seeded generator makes every run identical.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch.nn import functional as F  # noqa: N812
+
+from assistant.lmgrammar import BOS, PAD, SEP, ActionVocab
+from assistant.tokenizer import Tokenizer
+from assistant.train.model import MicroLM, ModelConfig
+from assistant.train.templates import Example
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    seed: int = 1234  # torch and batch-order seed
+    batch_size: int = 128  # sequences per step; larger batches ran slower per example on 2 cores
+    epochs: float = 1.0  # passes over the data; the data is fresh enough that one suffices
+    lr: float = 2e-3  # peak learning rate; small models tolerate a high one
+    min_lr_ratio: float = 0.05  # cosine decay ends at lr * this
+    warmup_steps: int = 60  # linear warm-up from 0
+    weight_decay: float = 0.01  # AdamW, on matrices only
+    grad_clip: float = 1.0  # max global gradient norm
+    threads: int = 2  # torch intra-op threads (the board has 2-4 cores)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One training sequence: ids and where the actions start."""
+
+    ids: tuple[int, ...]
+    target_start: int  # index of the first action token
+
+
+def encode(examples: Sequence[Example], tok: Tokenizer, vocab: ActionVocab) -> list[Encoded]:
+    out = []
+    for ex in examples:
+        word_ids = [tok.word_ids(w) for w in ex.words]
+        prompt = [vocab.id(BOS), *(i for ids in word_ids for i in ids), vocab.id(SEP)]
+        out.append(Encoded((*prompt, *vocab.encode(ex.actions, word_ids)), len(prompt)))
+    return out
+
+
+def _batches(data: Sequence[Encoded], size: int, rng: random.Random) -> list[list[Encoded]]:
+    """Length-bucketed batches in random order."""
+    order = sorted(range(len(data)), key=lambda i: (len(data[i].ids), rng.random()))
+    batches = [[data[i] for i in order[s:s + size]] for s in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _tensors(batch: Sequence[Encoded], pad: int) -> tuple[torch.Tensor, ...]:
+    """tokens (B, T); row, column of every predicting position (N,); the target there (N,)."""
+    width = max(len(e.ids) for e in batch)
+    tokens = torch.full((len(batch), width), pad, dtype=torch.long)
+    rows, cols, targets = [], [], []
+    for r, e in enumerate(batch):
+        tokens[r, : len(e.ids)] = torch.tensor(e.ids)
+        for p in range(e.target_start - 1, len(e.ids) - 1):
+            rows.append(r)
+            cols.append(p)
+            targets.append(e.ids[p + 1])
+    return tokens, torch.tensor(rows), torch.tensor(cols), torch.tensor(targets)
+
+
+def fit(data: Sequence[Encoded], model_cfg: ModelConfig, cfg: FitConfig, pad_id: int,
+        progress: Callable[[int, int, float], None] | None = None) -> MicroLM:
+    """Train from scratch; `progress(step, total, loss)` is called every few steps."""
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    rng = random.Random(cfg.seed)
+    model = MicroLM(model_cfg)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "pos" not in n]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "pos" in n]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    batches: list[list[Encoded]] = []
+    while len(batches) < cfg.epochs * math.ceil(len(data) / cfg.batch_size):
+        batches += _batches(data, cfg.batch_size, rng)
+    total = int(cfg.epochs * math.ceil(len(data) / cfg.batch_size))
+    batches = batches[:total]
+    log.info("fitting %d parameters on %d sequences, %d steps",
+             model.num_params(), len(data), total)
+    model.train()
+    start, smooth = time.perf_counter(), 0.0
+    for step, batch in enumerate(batches):
+        for group in opt.param_groups:
+            group["lr"] = _lr(step, total, cfg)
+        tokens, rows, cols, targets = _tensors(batch, pad_id)
+        hidden = model.hidden(tokens)[rows, cols]  # (N, C) at the predicting positions
+        loss = F.cross_entropy(model.logits(hidden), targets)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        smooth = loss.item() if step == 0 else 0.95 * smooth + 0.05 * loss.item()
+        if progress is not None and (step % 10 == 0 or step == total - 1):
+            progress(step + 1, total, smooth)
+    log.info("fit done in %.1f s, final loss %.4f", time.perf_counter() - start, smooth)
+    model.eval()
+    return model
+
+
+def _lr(step: int, total: int, cfg: FitConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
+    floor = cfg.lr * cfg.min_lr_ratio
+    return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def pad_id(vocab: ActionVocab) -> int:
+    return vocab.id(PAD)
