@@ -1,0 +1,424 @@
+"""mapper: a hand-built Parse in (as either engine may produce it), checked actions out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.config import Config, load_config
+from assistant.mapper import Mapped, Mapper
+from assistant.skills import IntentKind, SkillSet, load_skills
+from assistant.structs import Engine, Parse, ParsedIntent, SlotScalar, SlotValue, Status
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = dt.datetime(2026, 3, 2, 7, 5)
+STATES: dict[str, dict[str, Any]] = {
+    "lock.front_door": {"state": "LOCK"},
+    "light.kitchen_ceiling": {"state": "ON"},
+    "light.kitchen_counter": {"state": "OFF"},
+    "climate.living_room": {"current_heating_setpoint": 20, "local_temperature": 19.5},
+    "climate.bedroom": {"current_heating_setpoint": 18},
+    "climate.kids_room": {"current_heating_setpoint": 22},
+    "sensor.living_room_temperature": {"temperature": 21.34},
+    "cover.kitchen_blind": {"position": 40},
+}
+KITCHEN_LIGHTS = ("light.kitchen_ceiling", "light.kitchen_counter")
+ALL_LIGHTS = ("light.kitchen_ceiling", "light.kitchen_counter", "light.living_room_main",
+              "light.floor_lamp", "light.dining_pendant", "light.hallway", "light.porch",
+              "light.garage", "light.bedroom_ceiling", "light.bedside_lamp",
+              "light.kids_night_light", "light.kids_ceiling", "light.bathroom_mirror",
+              "light.office_desk")
+
+
+@pytest.fixture(scope="module")
+def skills() -> SkillSet:
+    return load_skills(REPO / "skills")
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(REPO / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def mapper(skills: SkillSet, config: Config) -> Mapper:
+    return Mapper(skills, config)
+
+
+Spec = tuple[str, dict[str, SlotScalar]]
+
+
+def parse(*intents: Spec, engine: Engine = Engine.LM) -> Parse:
+    return Parse(tuple(ParsedIntent(name, {k: SlotValue(v, str(v)) for k, v in slots.items()})
+                       for name, slots in intents), engine, 0.9)
+
+
+def run(mapper: Mapper, *intents: Spec) -> Mapped:
+    return mapper.map(parse(*intents), STATES, NOW)
+
+
+def messages(mapped: Mapped) -> list[tuple[str, dict[str, Any]]]:
+    return [(m.topic, m.payload) for a in (*mapped.actions, *mapped.pending) for m in a.messages]
+
+
+def targets(mapped: Mapped) -> tuple[str, ...]:
+    return tuple(t for a in (*mapped.actions, *mapped.pending) for t in a.targets)
+
+
+# --- accepted: raw words resolve to canonical names, the right targets and payloads ----------
+
+ON = {"state": "ON"}
+OFF = {"state": "OFF"}
+ACCEPT: list[tuple[list[Spec], dict[str, Any], tuple[str, ...], list[dict[str, Any]]]] = [
+    # name as the micro-LLM copies it: raw words, articles, plurals, possessives, case
+    ([("HassTurnOn", {"name": "Floor Lamp"})], {"name": "Floor Lamp"}, ("light.floor_lamp",),
+     [ON]),
+    ([("HassTurnOn", {"name": "FLOOR LAMP"})], {"name": "Floor Lamp"}, ("light.floor_lamp",),
+     [ON]),
+    ([("HassTurnOn", {"name": "the reading lamps"})], {"name": "Floor Lamp"},
+     ("light.floor_lamp",), [ON]),
+    ([("HassTurnOn", {"name": "my reading lamp's"})], {"name": "Floor Lamp"},
+     ("light.floor_lamp",), [ON]),
+    ([("HassTurnOn", {"name": "ceiling light"})], {"name": "Kitchen Ceiling Light"},
+     ("light.kitchen_ceiling",), [ON]),
+    ([("HassTurnOff", {"name": "kitchen lights"})], {"area": "Kitchen"}, KITCHEN_LIGHTS,
+     [OFF, OFF]),
+    ([("HassTurnOff", {"name": "the kitchen's lights"})], {"area": "Kitchen"}, KITCHEN_LIGHTS,
+     [OFF, OFF]),
+    ([("HassTurnOn", {"name": "lights in the kitchen"})], {"area": "Kitchen"}, KITCHEN_LIGHTS,
+     [ON, ON]),
+    ([("HassTurnOff", {"area": "the kitchen's", "domain": "light"})],
+     {"area": "Kitchen", "domain": "light"}, KITCHEN_LIGHTS, [OFF, OFF]),
+    ([("HassTurnOff", {"area": "cooking area", "domain": "light"})], {"area": "Kitchen"},
+     KITCHEN_LIGHTS, [OFF, OFF]),
+    ([("HassTurnOff", {"area": "kitchen", "domain": "lights"})],
+     {"area": "Kitchen", "domain": "light"}, KITCHEN_LIGHTS, [OFF, OFF]),
+    ([("HassTurnOn", {"floor": "upstairs", "domain": "fan"})], {"floor": "First Floor"},
+     ("fan.bedroom_fan", "fan.bathroom_extractor"), [ON, ON]),
+    ([("HassTurnOn", {"floor": "the ground floor", "domain": "fan"})],
+     {"floor": "Ground Floor"}, (), []),  # replaced below: no fans downstairs
+    ([("HassTurnOn", {"domain": "light"})], {"domain": "light"}, ALL_LIGHTS, [ON] * 14),
+    # locks, scenes, climate payloads
+    ([("HassTurnOn", {"name": "front door"})], {"name": "Front Door"}, ("lock.front_door",),
+     [{"state": "LOCK"}]),
+    ([("HassTurnOn", {"name": "movie time"})], {"name": "Movie Night"}, ("scene.movie_night",),
+     [ON]),
+    ([("HassTurnOff", {"name": "bedroom heating"})], {"name": "Bedroom Radiator"},
+     ("climate.bedroom",), [{"system_mode": "off"}]),
+    # numbers: as numbers, as digit strings, with a percent sign
+    ([("HassLightSet", {"name": "Floor Lamp", "brightness": 50})], {"brightness": 50},
+     ("light.floor_lamp",), [{"state": "ON", "brightness": 127}]),
+    ([("HassLightSet", {"name": "Floor Lamp", "brightness": "50%"})], {"brightness": 50},
+     ("light.floor_lamp",), [{"state": "ON", "brightness": 127}]),
+    ([("HassLightSet", {"name": "Floor Lamp", "brightness": 50.0})], {"brightness": 50},
+     ("light.floor_lamp",), [{"state": "ON", "brightness": 127}]),
+    ([("HassLightSet", {"name": "Floor Lamp", "brightness": "fifty"})], {"brightness": 50},
+     ("light.floor_lamp",), [{"state": "ON", "brightness": 127}]),
+    ([("HassLightSet", {"name": "Floor Lamp", "color": "Red"})], {"color": "red"},
+     ("light.floor_lamp",), [{"state": "ON", "color": {"hex": "#FF0000"}}]),
+    ([("HassLightSet", {"area": "living room", "domain": "light", "color": "warm white",
+                        "brightness": 30})], {"color": "warm white", "brightness": 30},
+     ("light.living_room_main", "light.floor_lamp"),
+     [{"state": "ON", "brightness": 76, "color": {"hex": "#FFD8A0"}}] * 2),
+    ([("HassClimateSetTemperature", {"name": "thermostat", "temperature": 21.5})],
+     {"temperature": 21.5}, ("climate.living_room",), [{"current_heating_setpoint": 21.5}]),
+    ([("HassSetPosition", {"name": "office blind", "position": "30"})], {"position": 30},
+     ("cover.office_blind",), [{"position": 30}]),
+    ([("HassSetPosition", {"area": "kitchen", "device_class": "blind", "position": 0})],
+     {"device_class": "blind"}, ("cover.kitchen_blind",), [{"state": "CLOSE"}]),
+    ([("HassSetPosition", {"area": "kitchen", "device_class": "blinds", "position": 0})],
+     {"device_class": "blind"}, ("cover.kitchen_blind",), [{"state": "CLOSE"}]),
+    ([("HassSetPosition", {"name": "garage door", "position": 0})], {"position": 0},
+     ("cover.garage_door",), [{"state": "CLOSE"}]),
+    ([("HassSetPosition", {"name": "sprinkler", "position": 100})], {"position": 100},
+     ("valve.garden_water",), [{"state": "OPEN"}]),
+    ([("HassSetVolume", {"name": "telly", "volume_level": 35})], {"volume_level": 35},
+     ("media_player.living_room_tv",), [{"volume": 35}]),
+    ([("HassVacuumReturnToBase", {"name": "robby"})], {"name": "Robot Vacuum"},
+     ("vacuum.robot",), [{"command": "return_to_base"}]),
+    # relative changes from the reported state
+    ([("ClimateWarmer", {"area": "living room"})], {"temperature": 21},
+     ("climate.living_room",), [{"current_heating_setpoint": 21}]),
+    ([("ClimateCooler", {"domain": "climate"})], {},
+     ("climate.living_room", "climate.bedroom", "climate.kids_room"),
+     [{"current_heating_setpoint": 19}, {"current_heating_setpoint": 17},
+      {"current_heating_setpoint": 21}]),
+    # a place said once carries to the next command
+    ([("HassTurnOff", {"area": "Kitchen", "domain": "light"}),
+      ("HassSetPosition", {"device_class": "blind", "position": 0})], {},
+     (*KITCHEN_LIGHTS, "cover.kitchen_blind"), [OFF, OFF, {"state": "CLOSE"}]),
+]
+ACCEPT[12] = ([("HassTurnOn", {"floor": "the ground floor", "domain": "switch"})],
+              {"floor": "Ground Floor"}, ("switch.coffee_maker", "switch.christmas_tree"),
+              [ON, ON])
+
+
+@pytest.mark.parametrize(("intents", "slots", "expected_targets", "payloads"), ACCEPT,
+                         ids=[repr(c[0])[:60] for c in ACCEPT])
+def test_accepted(mapper: Mapper, intents: list[Spec], slots: dict[str, Any],
+                  expected_targets: tuple[str, ...], payloads: list[dict[str, Any]]) -> None:
+    mapped = run(mapper, *intents)
+    assert (mapped.status, mapped.reason) == (Status.OK, None), mapped
+    assert targets(mapped) == expected_targets
+    assert [p for _, p in messages(mapped)] == payloads
+    got = {k: v for a in mapped.actions for k, v in a.slots.items()}
+    assert {k: got.get(k) for k in slots} == slots
+
+
+# --- rejected, with the reason said to the user ------------------------------------------------
+
+REJECT: list[tuple[list[Spec], str]] = [
+    ([], "not understood"),
+    ([("HassTurnOn", {})], "which device? Please name a device or a room"),
+    ([("HassLightSet", {"brightness": 50})], "which device? Please name a device or a room"),
+    ([("HassSetPosition", {"position": 100})], "which device? Please name a device or a room"),
+    ([("NoSuchIntent", {"name": "Floor Lamp"})], "unknown intent: NoSuchIntent"),
+    ([("HassTurnOn", {"name": "Floor Lamp", "brightness": 5})],
+     "HassTurnOn has no slot 'brightness'"),
+    ([("HassTurnOn", {"name": "flux capacitor"})], "unknown device: flux capacitor"),
+    ([("HassTurnOn", {"name": "Siren"})], "unknown device: Siren"),  # expose: false
+    ([("HassTurnOn", {"name": "alarm siren"})], "unknown device: alarm siren"),
+    ([("HassTurnOn", {"area": "attic", "domain": "light"})], "unknown area: attic"),
+    ([("HassTurnOn", {"floor": "basement", "domain": "fan"})], "unknown floor: basement"),
+    ([("HassTurnOn", {"domain": "toaster"})], "unknown domain: toaster"),
+    ([("HassLightSet", {"name": "Floor Lamp", "color": "magenta"})], "unknown color: magenta"),
+    ([("HassGetState", {"name": "Front Door", "state": "ajar"})], "unknown state: ajar"),
+    ([("HassMediaPause", {"name": "Floor Lamp"})], "Floor Lamp can't do that"),
+    ([("HassVacuumStart", {"area": "kitchen", "domain": "light"})], ""),
+    ([("HassTurnOn", {"area": "garage", "domain": "fan"})], "no fans in the Garage"),
+    ([("HassSetPosition", {"device_class": "blind", "floor": "upstairs", "area": "kitchen",
+                           "position": 0})], "no blinds in the Kitchen"),
+    ([("HassLightSet", {"name": "Floor Lamp", "brightness": 101})],
+     "brightness must be between 0 and 100 percent, not 101"),
+    ([("HassLightSet", {"name": "Floor Lamp", "brightness": -1})],
+     "brightness must be between 0 and 100 percent, not -1"),
+    ([("HassLightSet", {"name": "Floor Lamp", "brightness": "lots"})],
+     "brightness is not a number: lots"),
+    ([("HassLightSet", {"name": "Floor Lamp", "brightness": math.nan})],
+     "brightness must be between 0 and 100 percent, not nan"),
+    ([("HassSetVolume", {"name": "TV", "volume_level": 250})],
+     "volume level must be between 0 and 100 percent, not 250"),
+    ([("HassClimateSetTemperature", {"name": "thermostat", "temperature": 4})],
+     "temperature must be between 5 and 30 celsius, not 4"),
+    ([("HassClimateSetTemperature", {"name": "thermostat", "temperature": 27})],
+     "the Living Room Thermostat allows temperature from 10 to 26, not 27"),
+    ([("HassClimateSetTemperature", {"name": "Kids Room Radiator", "temperature": 15.5})],
+     "the Kids Room Radiator allows temperature from 16 to 22, not 15.5"),
+    ([("ClimateWarmer", {"area": "kids room"})],
+     "the Kids Room Radiator allows temperature from 16 to 22, not 23"),
+    ([("ClimateWarmer", {"name": "Kids Room Radiator"})],
+     "the Kids Room Radiator allows temperature from 16 to 22, not 23"),
+    ([("HassSetPosition", {"name": "garage door", "position": 50})],
+     "A garage door only opens or closes fully."),
+    ([("HassTurnOn", {"name": "space heater"})], "the space heater cannot be turned on by voice"),
+    ([("HassToggle", {"name": "space heater"})], "the space heater cannot be turned on by voice"),
+    ([("HassLightSet", {"name": "Floor Lamp"})], "nothing to set"),
+    # one bad part rejects the whole utterance: nothing is half done
+    ([("HassTurnOn", {"name": "Floor Lamp"}), ("HassTurnOn", {"name": "flux capacitor"})],
+     "unknown device: flux capacitor"),
+    ([("HassTurnOn", {"name": "Floor Lamp"}), ("HassTurnOn", {"name": "space heater"})],
+     "the space heater cannot be turned on by voice"),
+]
+
+
+@pytest.mark.parametrize(("intents", "reason"), REJECT,
+                         ids=[r or repr(i)[:40] for i, r in REJECT])
+def test_rejected(mapper: Mapper, intents: list[Spec], reason: str) -> None:
+    mapped = run(mapper, *intents)
+    assert mapped.status is Status.REJECTED, mapped
+    assert reason in (mapped.reason or ""), mapped.reason
+    assert (mapped.actions, mapped.pending) == ((), ())
+    assert mapped.speech.startswith("Sorry")
+
+
+def test_a_parse_that_names_nothing_actuates_nothing(mapper: Mapper, skills: SkillSet) -> None:
+    for name, spec in skills.specs.items():
+        if spec.kind is not IntentKind.DEVICE:
+            continue
+        mapped = run(mapper, (name, {}))
+        assert mapped.status is Status.REJECTED, name
+        assert messages(mapped) == [], name
+
+
+def test_turning_off_a_room_never_touches_its_locks(mapper: Mapper) -> None:
+    # An area alone (as the micro-LLM may give it) must not unlock the back door.
+    mapped = run(mapper, ("HassTurnOff", {"area": "Kitchen"}))
+    assert "lock.back_door" not in targets(mapped)
+    assert mapped.status is not Status.CONFIRM
+
+
+def test_the_parse_reason_is_kept(mapper: Mapper) -> None:
+    mapped = mapper.map(Parse((), Engine.RULES, 0.0, reason="unknown device: jacuzzi"))
+    assert (mapped.status, mapped.reason) == (Status.REJECTED, "unknown device: jacuzzi")
+    assert mapped.speech == "Sorry, I don't know a device called jacuzzi."
+
+
+def test_ambiguous_name_asks_for_the_room(skills: SkillSet, tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "areas: [{id: kitchen, name: Kitchen}, {id: bedroom, name: Bedroom}]\n"
+        "entities:\n"
+        "  - {id: light.k, name: Lamp, area: kitchen}\n"
+        "  - {id: light.b, name: Lamp, area: bedroom}\n", encoding="utf-8")
+    mapper = Mapper(skills, load_config(path))
+    mapped = run(mapper, ("HassTurnOn", {"name": "lamp"}))
+    assert mapped.reason == "ambiguous device: the Lamp in the Kitchen or the Lamp in the Bedroom"
+    mapped = run(mapper, ("HassTurnOn", {"name": "lamp", "area": "bedroom"}))
+    assert targets(mapped) == ("light.b",)
+
+
+def test_entity_payload_override(skills: SkillSet, tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "entities:\n"
+        "  - id: switch.pump\n"
+        "    name: Pump\n"
+        "    command_topic: tasmota/pump/cmnd/POWER\n"
+        "    payloads: {HassTurnOn: {power: 'on'}, HassTurnOff: {power: 'off'}}\n",
+        encoding="utf-8")
+    mapper = Mapper(skills, load_config(path))
+    assert messages(run(mapper, ("HassTurnOn", {"name": "pump"}))) == [
+        ("tasmota/pump/cmnd/POWER", {"power": "on"})]
+    assert messages(run(mapper, ("HassTurnOff", {"name": "pump"}))) == [
+        ("tasmota/pump/cmnd/POWER", {"power": "off"})]
+
+
+# --- risky actions wait -----------------------------------------------------------------------
+
+
+def test_risky_actions_wait_and_safe_ones_go(mapper: Mapper) -> None:
+    mapped = run(mapper, ("HassTurnOn", {"name": "hallway light"}),
+                 ("HassTurnOff", {"name": "front door"}))
+    assert mapped.status is Status.CONFIRM
+    assert mapped.reason == "needs confirmation"
+    assert [a.targets for a in mapped.actions] == [("light.hallway",)]
+    assert [a.targets for a in mapped.pending] == [("lock.front_door",)]
+    assert mapped.pending[0].risky is True
+    assert mapped.question == "Do you want me to unlock the Front Door? Say yes or no."
+    assert mapped.speech == ("Turned on the Hallway Light. Do you want me to unlock the "
+                             "Front Door? Say yes or no.")
+
+
+@pytest.mark.parametrize(("name", "kind"), [("ConfirmYes", IntentKind.CONFIRM),
+                                            ("ConfirmNo", IntentKind.CANCEL),
+                                            ("HassNevermind", IntentKind.NEVERMIND)])
+def test_control_intents_are_handed_to_the_pipeline(mapper: Mapper, name: str,
+                                                    kind: IntentKind) -> None:
+    mapped = run(mapper, (name, {}))
+    assert (mapped.status, mapped.control, messages(mapped)) == (Status.OK, kind, [])
+
+
+def test_yes_inside_a_longer_command_is_ignored(mapper: Mapper) -> None:
+    mapped = run(mapper, ("ConfirmYes", {}), ("HassTurnOn", {"name": "floor lamp"}))
+    assert mapped.control is None
+    assert targets(mapped) == ("light.floor_lamp",)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("intents", "speech"), [
+    ([("HassGetCurrentTime", {})], "It's 7:05 AM."),
+    ([("HassGetCurrentDate", {})], "Today is Monday, March 2, 2026."),
+    ([("HassGetState", {"name": "front door", "state": "locked"})],
+     "Yes, the Front Door is locked."),
+    ([("HassGetState", {"name": "front door", "state": "unlocked"})],
+     "No, the Front Door is locked."),
+    ([("HassGetState", {"name": "front door"})], "The Front Door is locked."),
+    ([("HassGetState", {"name": "back door", "state": "locked"})],
+     "I don't know the state of the Back Door yet."),
+    ([("HassGetState", {"area": "kitchen", "domain": "light", "state": "on"})],
+     "Yes, 1 of 2 are on: Kitchen Ceiling Light."),
+    ([("HassGetState", {"area": "kitchen", "domain": "light", "state": "off"})],
+     "Yes, 1 of 2 are off: Kitchen Counter Light."),
+    ([("HassGetState", {"name": "kitchen blind"})], "The Kitchen Blind is 40 percent open."),
+    ([("HassClimateGetTemperature", {"area": "living room"})],
+     "The Living Room Temperature reads 21.3 degrees."),
+    ([("HassClimateGetTemperature", {"name": "thermostat"})],
+     "The Living Room Thermostat reads 19.5 degrees."),
+    ([("HassClimateGetTemperature", {"area": "garden"})],
+     "I don't have a temperature reading from the Outside Temperature yet."),
+    ([("HassTurnOff", {"area": "kitchen", "domain": "light"})], "Turned off 2 lights."),
+    ([("HassSetPosition", {"device_class": "blind", "position": 0})], "Closed 3 blinds."),
+    ([("HassLightSet", {"name": "floor lamp", "color": "red", "brightness": 50})],
+     "Set the Floor Lamp to red at 50 percent."),
+    ([("HassClimateSetTemperature", {"name": "thermostat", "temperature": 21})],
+     "Set the Living Room Thermostat to 21 degrees."),
+    ([("HassTurnOn", {"name": "front door"})], "Locked the Front Door."),
+    ([("HassTurnOn", {"name": "movie night"})], "Activated the Movie Night."),
+])
+def test_spoken_replies(mapper: Mapper, intents: list[Spec], speech: str) -> None:
+    mapped = run(mapper, *intents)
+    assert mapped.status is Status.OK
+    assert mapped.speech == speech
+    assert messages(mapped) == [] or mapped.actions[0].intent not in (
+        "HassGetState", "HassClimateGetTemperature")
+
+
+def test_relative_change_without_a_reported_state_is_refused(mapper: Mapper) -> None:
+    mapped = mapper.map(parse(("ClimateWarmer", {"area": "bedroom"})), {}, NOW)
+    assert mapped.reason == "I don't know the current setting of the Bedroom Radiator yet"
+
+
+# --- properties ------------------------------------------------------------------------------
+
+SLOT_NAMES = ["name", "area", "floor", "domain", "device_class", "state", "brightness", "color",
+              "temperature", "position", "volume_level", "bogus", ""]
+VALUES = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["Floor Lamp", "kitchen", "the kitchen's", "kitchen lights", "upstairs",
+                     "light", "lights", "blind", "garage", "Front Door", "space heater",
+                     "Siren", "red", "on", "locked", "50%", "fifty", "", " ", "'s", "the"]),
+    st.integers(min_value=-10**6, max_value=10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+
+
+@st.composite
+def parses(draw: st.DrawFn, intent_names: list[str]) -> Parse:
+    names = st.one_of(st.sampled_from(intent_names), st.text(max_size=12))
+    intents = draw(st.lists(
+        st.tuples(names, st.dictionaries(st.sampled_from(SLOT_NAMES), VALUES, max_size=5)),
+        max_size=3))
+    return Parse(tuple(ParsedIntent(n, {k: SlotValue(v) for k, v in s.items()})
+                       for n, s in intents), Engine.LM, 0.9)
+
+
+@pytest.fixture(scope="module")
+def intent_names(skills: SkillSet) -> list[str]:
+    return sorted(skills.specs)
+
+
+def test_no_parse_crashes_the_mapper_and_ok_targets_only_exposed_entities(
+        mapper: Mapper, config: Config, intent_names: list[str]) -> None:
+    exposed = {e.id for e in config.entities if e.expose}
+    topics = {}
+    for e in config.entities:
+        topics.setdefault(e.id, set())
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(parses(intent_names))
+    def check(p: Parse) -> None:
+        mapped = mapper.map(p, STATES, NOW)
+        assert mapped.status in (Status.OK, Status.REJECTED, Status.CONFIRM)
+        if mapped.status is Status.REJECTED:
+            assert mapped.reason and not mapped.actions and not mapped.pending
+            return
+        for action in (*mapped.actions, *mapped.pending):
+            assert set(action.targets) <= exposed, action
+            assert len(action.messages) in (0, len(action.targets)), action
+            if action.messages:
+                said = {k for pi in p.intents if pi.intent == action.intent for k in pi.slots}
+                # something in the utterance named what is acted on
+                assert said & {"name", "area", "floor", "domain", "device_class"}, (p, action)
+            for m in action.messages:
+                assert m.payload and isinstance(m.payload, dict)
+                assert "switch.alarm_siren" not in m.topic and "alarm_siren" not in m.topic
+
+    check()
