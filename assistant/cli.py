@@ -12,7 +12,7 @@ from assistant import __version__
 from assistant.config import Config, load_config
 from assistant.errors import AssistantError, ConfigError
 from assistant.pipeline import FLUSH_TIMEOUT_S, Assistant, outcome_line
-from assistant.skills import load_skills
+from assistant.skills import cross_check, load_skills
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1  # the user's input/config is wrong; the message says what to fix
@@ -83,6 +83,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         skills = load_skills(skills_dir)
     except ConfigError as exc:
         problems += exc.problems
+    if config is not None and skills is not None:
+        problems += cross_check(config, skills)
     if problems:
         for p in problems:
             print(p, file=sys.stderr)

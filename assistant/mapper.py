@@ -14,11 +14,12 @@ from typing import Any
 
 from assistant.config import Config, Entity
 from assistant.payload import PayloadError, render_payload, render_topic
-from assistant.resolve import PLURALS, Resolver
+from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver
 from assistant.safety import judge
 from assistant.skills import IntentKind, IntentSpec, SkillSet, SlotType
 from assistant.speech import answer_state, answer_temperature, describe_targets, say
 from assistant.structs import Action, Message, Parse, ParsedIntent, SlotScalar, Status
+from assistant.textnorm import normalize
 
 States = Mapping[str, Mapping[str, Any]]  # entity id -> last JSON state from its state topic
 
@@ -98,6 +99,9 @@ class Mapper:
     def _one(self, spec: IntentSpec, parsed: ParsedIntent, states: States,
              now: dt.datetime, ctx: _Context) -> tuple[Action, str | None]:
         slots = self._check_slots(spec, parsed)
+        if spec.requires and not any(name in slots for name in spec.requires):
+            raise _Reject("nothing to set: say " + " or ".join(
+                n.replace("_", " ") for n in spec.requires))
         if spec.kind is IntentKind.TIME:
             ctx.spoken.append(say(spec.response, time=now.strftime("%-I:%M %p")))
             return Action(spec.name, slots, (), ()), None
@@ -111,9 +115,14 @@ class Mapper:
             else:
                 ctx.spoken.append(answer_state(targets, states, slots.get("state")))
             return Action(spec.name, slots, tuple(e.id for e in targets), ()), None
+        per_target = {e.id: slots for e in targets}
         if spec.relative is not None:
-            slots = self._relative(spec, targets, slots, states)
-        self._check_limits(spec, targets, slots)
+            per_target = self._relative(spec, targets, slots, states)
+            values = {str(s[spec.relative.slot]) for s in per_target.values()}
+            if len(values) == 1:  # one shared new value: report it like an absolute set
+                slots = next(iter(per_target.values()))
+        for e in targets:
+            self._check_limits(spec, [e], per_target[e.id])
         verdict = judge(self.config, spec, targets, slots)
         if verdict.denied is not None:
             raise _Reject(verdict.denied.reason or f"{spec.name} on "
@@ -127,13 +136,17 @@ class Mapper:
                        f"{entity.name} can't do that")
                 raise _Reject(say(why, targets=describe_targets([entity])))
             try:
-                payload = render_payload(entity.payloads.get(spec.name) or rule.payload, slots)
+                payload = render_payload(entity.payloads.get(spec.name) or rule.payload,
+                                         per_target[entity.id])
             except PayloadError as exc:
                 raise _Reject(f"{entity.name}: {exc}") from None
             topic = render_topic(entity, rule.topic)
             messages.append(Message(topic, payload))
             replies.append(rule.say or spec.response)
         template = replies[0] if replies and len(set(replies)) == 1 else spec.response
+        if spec.relative is not None and spec.relative.slot not in slots:
+            way = "up" if spec.relative.step > 0 else "down"
+            template = f"Turned {{targets}} {way} by {_fmt(abs(spec.relative.step))}."
         done = say(template, targets=describe_targets(targets), setting=_setting(spec, slots),
                    **slots)
         action = Action(spec.name, slots, tuple(e.id for e in targets), tuple(messages),
@@ -158,7 +171,7 @@ class Mapper:
                                   f"{_fmt(slot.range[0])} and {_fmt(slot.range[1])}{unit}, "
                                   f"not {_fmt(value)}")
             elif slot.type in (SlotType.ENUM, SlotType.DOMAIN, SlotType.DEVICE_CLASS):
-                value = str(value).lower()
+                value = _canonical_word(str(value).lower(), slot.type, slot.values)
                 if slot.values and value not in slot.values and slot.type is not (
                         SlotType.DEVICE_CLASS):
                     raise _Reject(f"unknown {name.replace('_', ' ')}: {sv.value}")
@@ -218,9 +231,23 @@ class Mapper:
                 return carried
         if area_id is None and floor_id is None and domain is None and device_class is None:
             raise _Reject("which device? Please name a device or a room")
+        if domain is None and device_class is None and spec.kind is IntentKind.DEVICE:
+            # "Turn off the kitchen" means its lights, never its locks or its heating.
+            if "light" in allowed:
+                domain = "light"
+                slots["domain"] = domain
+            elif len(allowed) == 1:
+                domain = next(iter(allowed))
+            else:
+                raise _Reject("which device? Please name the device as well as the place")
         found = [e for e in pool if _fits(e, domain, device_class)
                  and (area_id is None or e.area == area_id)
                  and (floor_id is None or r.floor_of(e) == floor_id)]
+        if not found and area_id is not None:
+            # A device kept per floor (a robot vacuum) serves every area on that floor.
+            area_floor = r.area_by_id[area_id].floor
+            found = [e for e in pool if _fits(e, domain, device_class) and e.area is None
+                     and e.floor is not None and e.floor == area_floor]
         if not found:
             what = PLURALS.get(device_class or domain or "", "devices")
             where = (f" in the {slots['area']}" if area_id else
@@ -231,18 +258,17 @@ class Mapper:
         return found
 
     def _relative(self, spec: IntentSpec, targets: list[Entity], slots: dict[str, SlotScalar],
-                  states: States) -> dict[str, SlotScalar]:
+                  states: States) -> dict[str, dict[str, SlotScalar]]:
+        """Each target's slots with the relative value computed from its own reported state."""
         rel = spec.relative
         assert rel is not None  # checked by the caller
-        values = []
+        out: dict[str, dict[str, SlotScalar]] = {}
         for e in targets:
             current = (states.get(e.id) or {}).get(rel.state_key)
-            if not isinstance(current, (int, float)):
+            if not isinstance(current, (int, float)) or isinstance(current, bool):
                 raise _Reject(f"I don't know the current setting of the {e.name} yet")
-            values.append(float(current))
-        slots = dict(slots)
-        slots[rel.slot] = _tidy(max(values) + rel.step if rel.step > 0 else min(values) + rel.step)
-        return slots
+            out[e.id] = {**slots, rel.slot: _tidy(float(current) + rel.step)}
+        return out
 
     def _check_limits(self, spec: IntentSpec, targets: list[Entity],
                       slots: dict[str, SlotScalar]) -> None:
@@ -295,12 +321,26 @@ def _pick_rule(spec: IntentSpec, entity: Entity, slots: Mapping[str, SlotScalar]
     return None
 
 
+def _canonical_word(value: str, kind: SlotType, allowed: tuple[str, ...]) -> str:
+    """"lights" -> "light", "blinds" -> "blind": device words as the micro-LLM may copy them."""
+    if value in allowed or not value:
+        return value
+    if kind is SlotType.DOMAIN and value in DEVICE_WORDS:
+        return DEVICE_WORDS[value]
+    if value.endswith("s") and value[:-1] in allowed:
+        return value[:-1]
+    if kind is SlotType.DEVICE_CLASS and value.endswith("s"):
+        return value[:-1]
+    return value
+
+
 def _to_number(value: SlotScalar, name: str) -> int | float:
     if isinstance(value, (int, float)):
         return _tidy(value)
+    spoken = normalize(str(value)).text.split()  # "fifty", "50%", "twenty one point five"
     try:
-        return _tidy(float(str(value).strip().rstrip("%")))
-    except ValueError:
+        return _tidy(float(spoken[0]))
+    except (ValueError, IndexError):
         raise _Reject(f"{name.replace('_', ' ')} is not a number: {value}") from None
 
 

@@ -18,7 +18,7 @@ from hassil.models import UnmatchedTextEntity
 from assistant.config import Config
 from assistant.skills import HOME_LISTS, SkillSet, home_lists
 from assistant.structs import Engine, Parse, ParsedIntent, SlotValue
-from assistant.textnorm import Normalized, normalize
+from assistant.textnorm import Normalized, Token, normalize
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,16 @@ _WORD_RE = re.compile(r"[a-z][a-z']*")
 CONFUSIONS = {"of": "off", "too": "to", "to": "two", "for": "four", "hi": "high",
               "lite": "light", "lites": "lights", "blinds": "blind", "blind": "blinds",
               "light": "lights", "lights": "light", "won": "one", "the": "a"}
-_ARTICLES = ("the ", "my ", "all the ", "all ", "our ")
+_LEADING_NOISE = frozenset({"is", "are", "was", "the", "a", "an", "my", "our", "on", "in", "of",
+                            "all", "at", "for", "to"})
+MAX_BORROWED_WORDS = 3  # "turn on the" at most, lent to a command that lacks its verb
+# Words that make an utterance a command or device question; without one, an unmatched
+# phrase is "not understood" rather than "unknown device".
+COMMAND_WORDS = frozenset({
+    "turn", "switch", "set", "open", "close", "shut", "lock", "unlock", "dim", "brighten",
+    "start", "stop", "pause", "resume", "activate", "is", "are", "raise", "lower", "kill",
+    "toggle", "flip", "vacuum", "clean", "dock", "put", "power", "make",
+})
 
 
 @dataclass(frozen=True)
@@ -42,21 +51,58 @@ class _Hit:
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) from a to b; > limit early."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    before: list[int] = []
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
         for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+            d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                d = min(d, before[j - 2] + 1)  # "tunr" -> "turn" is one slip, not two
+            cur.append(d)
         if min(cur) > limit:
             return limit + 1
-        prev = cur
+        before, prev = prev, cur
     return prev[-1]
+
+
+def _identity(words: list[str]) -> Normalized:
+    """A Normalized whose spans point into its own text: for repaired word lists."""
+    tokens, pos = [], 0
+    for w in words:
+        tokens.append(Token(w, pos, pos + len(w)))
+        pos += len(w) + 1
+    return Normalized(" ".join(words), tuple(tokens))
+
+
+def _remap(intent: ParsedIntent, fixed: Normalized, perm: list[int],
+           norm: Normalized) -> ParsedIntent:
+    """Slot spans in repaired text -> spans of the input words they came from."""
+    slots = {}
+    for name, sv in intent.slots.items():
+        if sv.start_char is None or sv.end_char is None:
+            slots[name] = sv
+            continue
+        src = [norm.tokens[perm[i]] for i, t in enumerate(fixed.tokens)
+               if t.end_char > sv.start_char and t.start_char < sv.end_char]
+        start = min((t.start_char for t in src), default=None)
+        end = max((t.end_char for t in src), default=None)
+        slots[name] = SlotValue(sv.value, sv.text, start, end)
+    return ParsedIntent(intent.intent, slots)
 
 
 def _spoken_slots(intent: ParsedIntent) -> int:
     return sum(1 for v in intent.slots.values() if v.start_char is not None)
+
+
+def _rank(hit: _Hit) -> tuple[int, int, int, int]:
+    """Best first: most words bound to slots, then more slots, then a named device."""
+    spoken = [v for v in hit.intent.slots.values() if v.start_char is not None]
+    covered = sum(len(v.text.split()) for v in spoken)
+    return (-covered, -len(spoken), -int("name" in hit.intent.slots), -hit.score)
 
 
 def _number(value: object) -> object:
@@ -83,6 +129,7 @@ class TemplateMatcher:
             lists[list_name] = TextSlotList(name=list_name, values=[*slot_list.values, *extra])
         self.intents: Intents = skills.hassil_intents(lists)
         self.vocabulary = self._vocabulary(skills, lists)
+        self.template_words = self._vocabulary(skills, {})
         self.known_names = {
             normalize(str(v.text_in.text if hasattr(v.text_in, "text") else v.text_in)).text
             for name in HOME_LISTS for v in lists[name].values  # type: ignore[attr-defined]
@@ -131,15 +178,15 @@ class TemplateMatcher:
         multi = self._match_split(norm)
         if multi:
             return Parse(tuple(multi), Engine.RULES, SPLIT_CONFIDENCE)
-        for corrected in self._corrections(norm.text):
-            fixed = normalize(corrected)
+        for words, perm in self._corrections(norm.text.split()):
+            fixed = _identity(words)
             hit, tie = self._match_one(fixed.text, 0, None)
             if hit is not None and not tie:
-                # Offsets refer to corrected words; map them word-for-word onto the input.
-                return Parse((self._remap(hit, fixed, norm),), Engine.RULES, TOLERANT_CONFIDENCE)
+                return Parse((_remap(hit, fixed, perm, norm),), Engine.RULES,
+                             TOLERANT_CONFIDENCE)
             multi = self._match_split(fixed)
             if multi:
-                return Parse(tuple(self._remap(h, fixed, norm) for h in multi), Engine.RULES,
+                return Parse(tuple(_remap(h, fixed, perm, norm) for h in multi), Engine.RULES,
                              TOLERANT_CONFIDENCE)
         unknown = self._unknown_names(norm.text)
         if unknown:
@@ -167,10 +214,9 @@ class TemplateMatcher:
                 best[key] = hit
         if not best:
             return None, None
-        ranked = sorted(best.values(), key=lambda h: (-_spoken_slots(h.intent), -h.score))
+        ranked = sorted(best.values(), key=_rank)
         top = ranked[0]
-        rivals = [h for h in ranked[1:] if h.score == top.score
-                  and _spoken_slots(h.intent) == _spoken_slots(top.intent)]
+        rivals = [h for h in ranked[1:] if _rank(h) == _rank(top)]
         if rivals and not self._compatible(top.intent, rivals):
             readings = " or ".join(
                 sorted({h.intent.intent for h in [top, *rivals]}))
@@ -226,37 +272,59 @@ class TemplateMatcher:
         return self._segments(words, 0, cuts, norm) or []
 
     def _segments(self, words: list[str], start: int, cuts: list[tuple[int, int]],
-                  norm: Normalized) -> list[ParsedIntent] | None:
+                  norm: Normalized, verb: list[str] | None = None) -> list[ParsedIntent] | None:
         for k, (pos, n) in enumerate(cuts):
             if pos <= start:
                 continue
-            head = " ".join(words[start:pos])
-            offset = len(" ".join(words[:start])) + (1 if start else 0)
-            hit, tie = self._match_one(head, offset, norm)
-            if hit is None or tie:
+            hit = self._segment(words, start, pos, norm, verb)
+            if hit is None:
                 continue
             rest_start = pos + n
-            rest = self._segments(words, rest_start, cuts[k + 1:], norm)
+            rest = self._segments(words, rest_start, cuts[k + 1:], norm,
+                                  verb or words[start:pos])
             if rest:
                 return [hit, *rest]
-        tail = " ".join(words[start:])
-        if start == 0 or not tail:
+        if start == 0 or start >= len(words):
             return None
-        offset = len(" ".join(words[:start])) + 1
-        hit, tie = self._match_one(tail, offset, norm)
-        return [hit] if hit is not None and not tie else None
+        hit = self._segment(words, start, len(words), norm, verb)
+        return [hit] if hit is not None else None
 
-    def _corrections(self, text: str) -> list[str]:
-        """Candidate repairs of a text: nearest-vocabulary spelling, then single confusions."""
-        out: list[str] = []
-        spelled = self._correct(text)
-        base = spelled if spelled is not None else text
+    def _segment(self, words: list[str], start: int, end: int, norm: Normalized,
+                 verb: list[str] | None) -> ParsedIntent | None:
+        """One command of several; "turn on X and the Y" borrows "turn on" for the Y."""
+        offset = len(" ".join(words[:start])) + (1 if start else 0)
+        hit, tie = self._match_one(" ".join(words[start:end]), offset, norm)
+        if hit is not None and not tie:
+            return hit
+        if not verb or start == 0:
+            return None
+        for n in range(1, min(MAX_BORROWED_WORDS, len(verb)) + 1):
+            prefix = " ".join(verb[:n])
+            if not set(verb[:n]) & COMMAND_WORDS:
+                continue
+            # Slots keep offsets into the input: the borrowed words have no slots.
+            text = prefix + " " + " ".join(words[start:end])
+            hit, tie = self._match_one(text, offset - len(prefix) - 1, norm)
+            if hit is not None and not tie and all(
+                    v.start_char is None or v.start_char >= 0 for v in hit.slots.values()):
+                return hit
+        return None
+
+    def _corrections(self, words: list[str]) -> list[tuple[list[str], list[int]]]:
+        """Candidate repairs, each with the input word index of every repaired word:
+        spelling, one confusable word, then the verb moved to the front."""
+        out: list[tuple[list[str], list[int]]] = []
+        identity = list(range(len(words)))
+        spelled = self._correct(" ".join(words))
+        base = spelled.split() if spelled is not None else words
         if spelled is not None:
-            out.append(spelled)
-        words = base.split()
-        for i, w in enumerate(words):
+            out.append((base, identity))
+        for i, w in enumerate(base):
             if w in CONFUSIONS:
-                out.append(" ".join([*words[:i], CONFUSIONS[w], *words[i + 1:]]))
+                out.append(([*base[:i], normalize(CONFUSIONS[w]).text, *base[i + 1:]], identity))
+        for i, w in enumerate(base[1:], 1):
+            if w in COMMAND_WORDS:  # "the kitchen lights turn off" -> "turn off the kitchen ..."
+                out.append(([*base[i:], *base[:i]], [*identity[i:], *identity[:i]]))
         return out
 
     def _correct(self, text: str) -> str | None:
@@ -279,32 +347,24 @@ class TemplateMatcher:
             changed = True
         return " ".join(out) if changed else None
 
-    @staticmethod
-    def _remap(intent: ParsedIntent, fixed: Normalized, norm: Normalized) -> ParsedIntent:
-        # The corrected text has the same words as `norm`, one for one.
-        slots = {}
-        for name, sv in intent.slots.items():
-            if sv.start_char is None or sv.end_char is None:
-                slots[name] = sv
-                continue
-            start, end = norm.span_to_input(sv.start_char, sv.end_char) if len(
-                fixed.tokens) == len(norm.tokens) else (None, None)
-            slots[name] = SlotValue(sv.value, sv.text, start, end)
-        return ParsedIntent(intent.intent, slots)
-
     def _unknown_names(self, text: str) -> list[str]:
-        names: list[str] = []
+        """Spoken device names that match nothing: the shortest such phrase of any reading."""
+        words = set(text.split())
+        if not words & COMMAND_WORDS:
+            return []
+        best: str | None = None
         for result in self._results(text, allow_unmatched_entities=True):
             for ent in result.unmatched_entities_list:
-                if isinstance(ent, UnmatchedTextEntity) and ent.name in HOME_LISTS:
-                    spoken = ent.text.strip()
-                    for article in _ARTICLES:
-                        if spoken.startswith(article):
-                            spoken = spoken[len(article):]
-                    if spoken in self.known_names:
-                        continue  # a known name: something else failed (e.g. a number)
-                    if spoken and spoken not in names and len(spoken.split()) <= 4:
-                        names.append(spoken)
-            if names:
-                break
-        return names
+                if not isinstance(ent, UnmatchedTextEntity) or ent.name not in HOME_LISTS:
+                    continue
+                parts = ent.text.split()
+                while parts and parts[0] in _LEADING_NOISE:
+                    parts = parts[1:]  # "is the siren" -> "siren"
+                spoken = " ".join(parts)
+                if (not parts or len(parts) > 4 or spoken in self.known_names
+                        or set(parts) & COMMAND_WORDS or parts[0] in ("and", "then")
+                        or all(p in self.template_words for p in parts)):
+                    continue  # "percent", "degrees": template words, not a device
+                if best is None or len(spoken) < len(best):
+                    best = spoken
+        return [best] if best else []

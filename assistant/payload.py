@@ -71,7 +71,10 @@ def _render(value: Any, slots: Mapping[str, SlotScalar]) -> Any:
                 return slots[name]
             if filt not in FILTERS:
                 raise PayloadError(f"unknown template filter '{filt}'")
-            return FILTERS[filt](slots[name])
+            try:
+                return FILTERS[filt](slots[name])
+            except (TypeError, ValueError):
+                raise PayloadError(f"{name} cannot be {slots[name]!r}") from None
         if "{" in value:
             try:
                 return value.format(**slots)

@@ -19,11 +19,11 @@ from typing import Any
 from assistant import hermes
 from assistant.broker import LOOPBACK, EmbeddedBroker, port_accepts
 from assistant.config import Config
-from assistant.errors import AssistantError, ModelError
+from assistant.errors import AssistantError, ConfigError, ModelError
 from assistant.mapper import Mapped, Mapper
 from assistant.matcher import TemplateMatcher
 from assistant.mqtt import MqttLink
-from assistant.skills import IntentKind, SkillSet, load_skills
+from assistant.skills import IntentKind, SkillSet, cross_check, load_skills
 from assistant.structs import Action, Engine, Message, Outcome, Parse, Status
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ class Assistant:
                  skills: SkillSet | None = None) -> None:
         self.config = config
         self.skills = skills or load_skills(config.resolve(config.skills_dir))
+        problems = cross_check(config, self.skills)
+        if problems:
+            raise ConfigError(problems)
         self.understanding = Understanding(self.skills, config,
                                            engine or config.understanding.engine)
         self.mapper = Mapper(self.skills, config)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from assistant.config import Area, Config, Entity, Floor
 
 _ARTICLE_RE = re.compile(r"^(?:the|my|our|all(?: of)?(?: the)?|a|an)\s+")
-_DEVICE_WORDS = {
+DEVICE_WORDS = {
     "light": "light", "lights": "light", "lamp": "light", "lamps": "light",
     "lighting": "light", "bulb": "light", "bulbs": "light",
     "fan": "fan", "fans": "fan", "switch": "switch", "switches": "switch", "plug": "switch",
@@ -94,7 +94,7 @@ class Resolver:
                 dev = re.sub(r"^(?:in|on|at) (?:the )?", "", dev_part)
                 area_words = re.sub(r"^(?:in|on|at) (?:the )?", "", area_part)
                 area = self.area(area_words) if area_words else None
-                domain = _DEVICE_WORDS.get(dev) or _DEVICE_WORDS.get(dev + "s")
+                domain = DEVICE_WORDS.get(dev) or DEVICE_WORDS.get(dev + "s")
                 if area is not None and domain is not None:
                     found = tuple(e for e in self.exposed
                                   if e.area == area.id and e.domain == domain)

@@ -95,6 +95,7 @@ class RawIntent:
     risk: list[SafetyRule] = field(default_factory=list)  # matching actions need a "yes"
     response: str = ""
     relative: Relative | None = None
+    requires: list[str] = field(default_factory=list)  # at least one of these slots is needed
     data: list[RawDataGroup] = field(default_factory=list)
 
 
@@ -147,6 +148,7 @@ class IntentSpec:
     response: str
     file: str
     relative: Relative | None = None
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -340,9 +342,42 @@ def load_skills(skills_dir: Path | str) -> SkillSet:
                 actions=tuple(ActionRule(tuple(a.domain), tuple(a.device_class), a.when,
                                          a.topic, a.payload, a.say) for a in raw.actions),
                 risk=tuple(raw.risk), response=raw.response, file=src.file,
-                relative=raw.relative)
+                relative=raw.relative, requires=tuple(raw.requires))
     problems += checker.problems
     if problems:
         raise ConfigError(problems)
     return SkillSet(specs=specs, template_dict=template,
                     files=tuple(str(f) for f in files), sha256=digest.hexdigest())
+
+
+def cross_check(config: Config, skills: SkillSet) -> list[Problem]:
+    """Problems between config.yaml and the skills: safety rules naming unknown intents/slots."""
+    problems: list[Problem] = []
+    if not config.path:
+        return problems
+    try:
+        src = load_yaml(config.path)
+    except ConfigError as exc:
+        return exc.problems
+    for section in ("confirm", "trust", "deny"):
+        for i, rule in enumerate(getattr(config.safety, section)):
+            for j, intent in enumerate(rule.intent):
+                if intent not in skills.specs:
+                    known = ", ".join(sorted(skills.specs))
+                    problems.append(src.problem(f"safety.{section}[{i}].intent[{j}]",
+                                                f"no intent '{intent}' (known: {known})"))
+            for j, domain in enumerate(rule.domain):
+                if domain not in KNOWN_DOMAINS:
+                    problems.append(src.problem(f"safety.{section}[{i}].domain[{j}]",
+                                                f"unknown domain '{domain}'"))
+            for slot in rule.slots:
+                if rule.intent and not any(
+                        slot in skills.specs[n].slots for n in rule.intent if n in skills.specs):
+                    problems.append(src.problem(f"safety.{section}[{i}].slots.{slot}",
+                                                f"no slot '{slot}' in {', '.join(rule.intent)}"))
+    for i, entity in enumerate(config.entities):
+        for intent in entity.payloads:
+            if intent not in skills.specs:
+                problems.append(src.problem(f"entities[{i}].payloads.{intent}",
+                                            f"no intent '{intent}'"))
+    return problems

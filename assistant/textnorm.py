@@ -88,6 +88,16 @@ def _read_number(words: list[str], i: int) -> tuple[int | None, int]:
     return value, j - i
 
 
+_NUMBER_CUES_AFTER = frozenset({"percent", "per", "degree", "degrees", "point", "%", "°", "pct"})
+_NUMBER_CUES_BEFORE = frozenset({"to", "at", "by"})
+
+
+def _numeric_context(words: list[str], i: int) -> bool:
+    after = words[i + 1] if i + 1 < len(words) else ""
+    before = words[i - 1] if i > 0 else ""
+    return after in _NUMBER_CUES_AFTER or before in _NUMBER_CUES_BEFORE
+
+
 def normalize(text: str) -> Normalized:
     """Lower-case, drop punctuation and fillers, collapse stutters, spell numbers as digits."""
     raw = [Token(m.group(0).lower(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
@@ -97,6 +107,8 @@ def normalize(text: str) -> Normalized:
     i = 0
     while i < len(raw):
         value, used = _read_number(words, i) if _is_number_word(words[i]) else (None, 0)
+        if used == 1 and words[i] == "one" and not _numeric_context(words, i):
+            value = None  # "skip this one", "the next one": a pronoun, not a number
         if value is not None and used:
             text_num = str(value)
             # "twenty one point five" -> 21.5
@@ -104,6 +116,9 @@ def normalize(text: str) -> Normalized:
             if nxt + 1 < len(raw) and words[nxt] == "point" and words[nxt + 1] in _UNITS:
                 text_num += "." + str(_UNITS[words[i + used + 1]])
                 used += 2
+            elif words[nxt:nxt + 3] == ["and", "a", "half"]:  # "twenty two and a half"
+                text_num += ".5"
+                used += 3
             out.append(Token(text_num, raw[i].start_char, raw[i + used - 1].end_char))
             i += used
             continue

@@ -1,0 +1,261 @@
+"""Takes the frames of one command; returns committed words as they firm up, then a Transcript.
+
+One pocketsphinx decoder lives as long as the recognizer, searching a word graph compiled
+from the skills and the home (see grammar.py). Out-of-grammar speech is caught by a garbage
+branch beside the commands: a loop of single phones that fits any speech, taxed per phone
+so that real commands still win; a result that went through it is rejected rather than
+forced onto the nearest command. Words of the partial hypothesis are committed once they
+have stayed the same for `commit_stable_ms`, so later stages can start work early.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ModelError
+from assistant.frontend import Frame
+from assistant.lexicon import pronounce
+from assistant.wordgraph import WordGraph
+
+log = logging.getLogger(__name__)
+
+# The acoustic model's context-independent phones (ARPAbet, no stress).
+PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T "
+          "TH UH UW V W Y Z ZH").split()
+GARBAGE_PREFIX = "+garbage+"  # dictionary words of the garbage loop; never a real word
+FRAME_MS = 10  # pocketsphinx's feature frame rate
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    model_dir: str | None = None  # acoustic model folder; None = the one in the pocketsphinx wheel
+    # 0..1: how readily speech is called out of grammar. Higher rejects more (and more commands).
+    rejection: float = 0.5
+    commit_stable_ms: int = 150  # a partial word unchanged this long is passed on
+    cmn_warmup_ms: int = 300  # speech used to settle the decoder's normalisation first
+    # Installer's pronunciations for names the dictionary lacks, in ARPAbet:
+    # {zorblax: "Z AO R B L AE K S"}.
+    pronunciations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start_ms: int  # from the first frame fed for this command
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was heard: the words, or an empty text with the reason nothing is usable."""
+
+    text: str
+    words: tuple[Word, ...] = ()
+    rejected: bool = False
+    reason: str | None = None  # "out of grammar", "nothing recognized"
+    score_per_frame: float = 0.0  # acoustic+grammar log score per 10 ms frame
+    audio_ms: int = 0
+    decode_ms: float = 0.0  # processor time spent in the decoder
+
+
+def rejection_to_log_prob(rejection: float) -> float:
+    """Sensitivity 0..1 to the garbage loop's per-phone probability (log, natural base)."""
+    r = min(1.0, max(0.0, rejection))
+    return math.log(10.0) * (-12.0 + 8.0 * r)  # 0 -> 1e-12 per phone, 1 -> 1e-4
+
+
+class Recognizer:
+    """The one decoder: `start()`, `feed()` frames, `finish()`; `set_grammar()` to swap."""
+
+    def __init__(self, graph: WordGraph, config: AsrConfig | None = None) -> None:
+        self.config = config or AsrConfig()
+        try:
+            from pocketsphinx import Decoder, get_model_path
+        except ImportError as e:
+            raise ModelError("speech recognition needs the pocketsphinx package") from e
+        hmm = self.config.model_dir or os.path.join(get_model_path(), "en-us", "en-us")
+        if not Path(hmm, "mdef").is_file():
+            raise ModelError(f"{hmm}: not a pocketsphinx acoustic model (no mdef file)")
+        self._Decoder = Decoder
+        self._hmm = hmm
+        self._words: set[str] = set()
+        self._decoder: Any = None
+        self._search = ""
+        self._generation = 0
+        self._pending: list[bytes] = []
+        self._active = False
+        self.set_grammar(graph)
+
+    def set_grammar(self, graph: WordGraph) -> None:
+        """Compiles a new grammar into the live decoder (new words get pronunciations)."""
+        started = time.perf_counter()
+        garbage = {f"{GARBAGE_PREFIX}{p.lower()}": p for p in PHONES}
+        new = sorted(graph.words - self._words)
+        prons = pronounce(new)
+        for word, phones in self.config.pronunciations.items():
+            if word in graph.words:
+                prons[word] = [phones]
+        missing = [w for w in new if w not in prons]
+        if missing:
+            raise ModelError(f"no pronunciation for: {', '.join(missing)}")
+        entries = [(w, p) for w in new for p in prons[w]]
+        entries += [(w, p) for w, p in garbage.items() if w not in self._words]
+        if self._decoder is None:
+            self._decoder = self._new_decoder(entries)
+        else:
+            for i, (w, p) in enumerate(entries):
+                self._decoder.add_word(w, p, update=i == len(entries) - 1)
+        self._words |= graph.words | set(garbage)
+        self._generation += 1
+        name = f"commands{self._generation}"
+        fsg = self._decoder.create_fsg(name, graph.start, graph.final,
+                                       self._transitions(graph, list(garbage)))
+        self._decoder.add_fsg(name, fsg)
+        self._decoder.activate_search(name)
+        if self._search:
+            self._decoder.remove_search(self._search)
+        self._search = name
+        log.info("grammar: %d states, %d arcs, %d words in %.2f s", graph.n_states,
+                 len(graph.arcs), len(graph.words), time.perf_counter() - started)
+
+    def _new_decoder(self, entries: list[tuple[str, str]]) -> Any:
+        # The decoder wants a dictionary file; give it just our words, then delete it.
+        fd, path = tempfile.mkstemp(prefix="asr-", suffix=".dict")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                seen: dict[str, int] = {}
+                for w, p in entries:
+                    seen[w] = seen.get(w, 0) + 1
+                    f.write(f"{w if seen[w] == 1 else f'{w}({seen[w]})'} {p}\n")
+            return self._Decoder(hmm=self._hmm, dict=path, bestpath=False, loglevel="ERROR")
+        finally:
+            os.unlink(path)
+
+    def _transitions(self, graph: WordGraph, garbage: list[str]) -> list[tuple[Any, ...]]:
+        trans: list[tuple[Any, ...]] = [(a, b, 1.0, w) for a, b, w in graph.arcs if w]
+        # Garbage: start -> loop of any phones -> end, each phone taxed.
+        loop = graph.n_states
+        p = math.exp(rejection_to_log_prob(self.config.rejection))
+        for w in garbage:
+            trans.append((graph.start, loop, p, w))
+            trans.append((loop, loop, p, w))
+            trans.append((loop, graph.final, p, w))
+        return trans
+
+    def start(self) -> None:
+        """Begins a command; frames until `cmn_warmup_ms` are held to settle normalisation."""
+        if self._active:
+            self._decoder.end_utt()
+        self._active = True
+        self._warm = self.config.cmn_warmup_ms <= 0
+        self._pending = []
+        self._fed_ms = 0
+        self._decode_s = 0.0
+        self._committed: list[str] = []
+        self._history: list[tuple[int, tuple[str, ...]]] = []  # (time_ms, partial words)
+        self._decoder.start_utt()
+
+    def feed(self, frames: Iterable[Frame]) -> list[str]:
+        """Decodes more audio; returns the words newly committed by it (often none)."""
+        pcm = [f.pcm() for f in frames]
+        self._fed_ms += sum(len(b) // 32 for b in pcm)
+        t0 = time.perf_counter()
+        if not self._warm:
+            self._pending += pcm
+            if self._fed_ms < self.config.cmn_warmup_ms:
+                return []
+            self._warm_up()
+        else:
+            for b in pcm:
+                self._decoder.process_raw(b)
+        self._decode_s += time.perf_counter() - t0
+        return self._commit()
+
+    def _warm_up(self) -> None:
+        """Measures the cepstral mean on the first speech, then decodes it all with that mean."""
+        d = self._decoder
+        audio = b"".join(self._pending)
+        d.process_raw(audio, no_search=True)
+        d.get_cmn(True)
+        d.end_utt()
+        d.start_utt()
+        d.process_raw(audio)
+        self._pending = []
+        self._warm = True
+
+    def _commit(self) -> list[str]:
+        hyp = self._decoder.hyp()
+        words = tuple(hyp.hypstr.split()) if hyp is not None else ()
+        now = self._fed_ms
+        self._history.append((now, words))
+        horizon = now - self.config.commit_stable_ms
+        while len(self._history) > 1 and self._history[1][0] <= horizon:
+            self._history.pop(0)
+        if self._history[0][0] > horizon:
+            return []  # not enough history yet
+        # Words every partial in the window agrees on, minus the last (it may still grow).
+        stable = _common_prefix([w for _, w in self._history])[: max(0, len(words) - 1)]
+        if any(w.startswith(GARBAGE_PREFIX) for w in stable):
+            return []
+        if tuple(self._committed) != stable[: len(self._committed)]:
+            return []  # the partial changed its mind about a passed-on word; the end decides
+        new = list(stable[len(self._committed):])
+        self._committed += new
+        return new
+
+    def finish(self) -> Transcript:
+        """Ends the command and returns the final, authoritative transcript."""
+        if not self._active:
+            return Transcript("", reason="nothing recognized")
+        t0 = time.perf_counter()
+        if not self._warm and self._pending:
+            self._warm_up()
+        self._decoder.end_utt()
+        self._active = False
+        self._decode_s += time.perf_counter() - t0
+        hyp = self._decoder.hyp()
+        decode_ms = 1000 * self._decode_s
+        if hyp is None or not hyp.hypstr.strip():
+            return Transcript("", rejected=True, reason="nothing recognized",
+                              audio_ms=self._fed_ms, decode_ms=decode_ms)
+        frames = max(1, self._decoder.n_frames())
+        words = tuple(Word(s.word.split("(", 1)[0], s.start_frame * FRAME_MS,
+                           (s.end_frame + 1) * FRAME_MS)
+                      for s in self._decoder.seg() if not _filler(s.word))
+        per_frame = hyp.score / frames
+        if any(w.text.startswith(GARBAGE_PREFIX) for w in words):
+            return Transcript("", words, rejected=True, reason="out of grammar",
+                              score_per_frame=per_frame, audio_ms=self._fed_ms,
+                              decode_ms=decode_ms)
+        text = " ".join(w.text for w in words)
+        return Transcript(text, words, score_per_frame=per_frame, audio_ms=self._fed_ms,
+                          decode_ms=decode_ms)
+
+    def cancel(self) -> None:
+        if self._active:
+            self._decoder.end_utt()
+            self._active = False
+
+
+def _filler(word: str) -> bool:
+    return word.startswith(("<", "[", "+")) and not word.startswith(GARBAGE_PREFIX)
+
+
+def _common_prefix(seqs: list[tuple[str, ...]]) -> tuple[str, ...]:
+    first = seqs[0]
+    n = len(first)
+    for s in seqs[1:]:
+        n = min(n, len(s))
+        for i in range(n):
+            if s[i] != first[i]:
+                n = i
+                break
+    return first[:n]
