@@ -180,7 +180,8 @@ class Config:
     vad: VadConfig = field(default_factory=VadConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     debug_capture: DebugCaptureConfig = field(default_factory=DebugCaptureConfig)
-    path: str = ""  # where this was loaded from; set by the loader, not the user
+    # Where this was loaded from: set by the loader, never read from the file.
+    path: str = field(default="", metadata={"internal": True})
 
     @property
     def base_dir(self) -> Path:
@@ -257,7 +258,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH, text: str | None = None)
     if cfg is not None:
         problems += _check_references(cfg, src)
     if problems or cfg is None:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=lambda p: p.line))
     return _with_path(cfg, str(path))
 
 

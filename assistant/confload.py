@@ -46,6 +46,7 @@ class Builder:
     def __init__(self, src: Located) -> None:
         self.src = src
         self.problems: list[Problem] = []
+        self.partial: dict[str, Any] | None = None
 
     def fail(self, path: str, message: str) -> _Invalid:
         self.problems.append(self.src.problem(path, message))
@@ -130,7 +131,8 @@ class Builder:
         if not isinstance(value, dict):
             raise self.fail(path, f"expected a mapping, got {value!r}")
         hints = typing.get_type_hints(cls)
-        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        fields = {f.name: f for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+                  if not f.metadata.get("internal")}
         kwargs: dict[str, Any] = {}
         ok = True
         for key, raw in value.items():
@@ -154,6 +156,8 @@ class Builder:
                 self.fail(path, f"missing required key '{name}'")
                 ok = False
         if not ok:
+            if not path:
+                self.partial = kwargs  # what did build, so cross-references can still be checked
             raise _Invalid()
         return cls(**kwargs)
 
@@ -163,10 +167,14 @@ def _is_scalar_type(tp: Any) -> bool:
 
 
 def build_config(cls: type[T], src: Located) -> tuple[T | None, list[Problem]]:
-    """Build `cls` from the located document; returns the instance (or None) and all problems."""
+    """Build `cls` from the located document: the instance, or when some keys were bad an
+    instance of what did build (for further checks), plus every problem found."""
     builder = Builder(src)
     try:
         result: T | None = builder.build_dataclass(cls, src.data, "")
     except _Invalid:
         result = None
+        if builder.partial is not None:
+            with contextlib.suppress(TypeError):  # a required key itself was the bad one
+                result = cls(**builder.partial)
     return result, builder.problems

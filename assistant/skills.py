@@ -221,9 +221,10 @@ class _SkillChecker:
         self.problems: list[Problem] = []
 
     def check(self, src: Located, skill: RawSkill, all_lists: set[str],
-              all_rules: dict[str, Sentence]) -> None:
+              all_rules: dict[str, Sentence], definers: dict[str, RawIntent]) -> None:
         for iname, intent in skill.intents.items():
             base = f"intents.{iname}"
+            declared = definers[iname].slots if iname in definers else intent.slots
             for d in intent.domains:
                 if d not in KNOWN_DOMAINS:
                     self.problems.append(src.problem(f"{base}.domains", f"unknown domain '{d}'"))
@@ -236,7 +237,7 @@ class _SkillChecker:
                         self.problems.append(src.problem(
                             f"{base}.data[{g}].expansion_rules.{rname}", f"bad template: {exc}"))
                 for slot in group.slots:
-                    if slot not in intent.slots:
+                    if slot not in declared:
                         self.problems.append(src.problem(
                             f"{base}.data[{g}].slots.{slot}", "slot not declared in the intent"))
                 for s, text in enumerate(group.sentences):
@@ -246,10 +247,11 @@ class _SkillChecker:
                     except Exception as exc:  # hassil raises several error types
                         self.problems.append(src.problem(where, f"bad template {text!r}: {exc}"))
                         continue
-                    self._check_refs(src, where, sentence, local_rules, all_lists, intent)
+                    self._check_refs(src, where, sentence, local_rules, all_lists, declared)
 
     def _check_refs(self, src: Located, where: str, sentence: Sentence,
-                    rules: dict[str, Sentence], lists: set[str], intent: RawIntent) -> None:
+                    rules: dict[str, Sentence], lists: set[str],
+                    declared: dict[str, SlotType | RawSlot]) -> None:
         import re
 
         for rule in re.findall(r"<([^>]+)>", sentence.text or ""):
@@ -259,9 +261,15 @@ class _SkillChecker:
             inline = re.match(r"^\d+\.\.\d+", list_name)
             if not inline and list_name not in lists and list_name not in HOME_LISTS:
                 self.problems.append(src.problem(where, f"unknown list {{{list_name}}}"))
-            if slot_name not in intent.slots:
+            if slot_name not in declared:
                 self.problems.append(
                     src.problem(where, f"slot '{slot_name}' is not declared in the intent's slots"))
+
+
+def _defines(raw: RawIntent) -> bool:
+    """True when this entry defines its intent rather than only adding sentences."""
+    return bool(raw.slots or raw.actions or raw.response or raw.domains or raw.risk
+                or raw.kind is not IntentKind.DEVICE or raw.relative or raw.requires)
 
 
 def _list_to_hassil(raw: RawList) -> dict[str, Any]:
@@ -315,9 +323,23 @@ def load_skills(skills_dir: Path | str) -> SkillSet:
                 problems.append(src.problem(f"expansion_rules.{rname}", f"bad template: {exc}"))
         template["skip_words"] += [w for w in skill.skip_words if w not in template["skip_words"]]
 
+    # An intent is defined (slots, actions, reply) in one file; others may add sentences.
+    definers: dict[str, RawIntent] = {}
+    defined_in: dict[str, str] = {}
+    for src, skill in loaded:
+        for iname, raw in skill.intents.items():
+            if not _defines(raw):
+                continue
+            if iname in definers:
+                problems.append(src.problem(
+                    f"intents.{iname}", f"already defined in {defined_in[iname]}; a second "
+                    "file may add sentences (data) only"))
+                continue
+            definers[iname] = raw
+            defined_in[iname] = src.file
     checker = _SkillChecker()
     for src, skill in loaded:
-        checker.check(src, skill, list_names, rules)
+        checker.check(src, skill, list_names, rules, definers)
         for iname, raw in skill.intents.items():
             groups = [
                 {k: v for k, v in (("sentences", g.sentences), ("slots", g.slots),
@@ -328,12 +350,11 @@ def load_skills(skills_dir: Path | str) -> SkillSet:
             ]
             entry = template["intents"].setdefault(iname, {"data": []})
             entry["data"] += groups
-            if iname in specs:
-                if raw.actions or raw.response or raw.slots:
-                    problems.append(src.problem(
-                        f"intents.{iname}",
-                        f"already defined in {specs[iname].file}; a second file may add "
-                        "sentences (data) only"))
+            if iname not in definers:
+                problems.append(src.problem(f"intents.{iname}", "no skill file defines this "
+                                            "intent (its slots, actions and response)"))
+                continue
+            if definers[iname] is not raw:
                 continue
             specs[iname] = IntentSpec(
                 name=iname, skill=skill.skill, kind=raw.kind,

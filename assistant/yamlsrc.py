@@ -79,5 +79,11 @@ def load_yaml(path: Path | str, text: str | None = None) -> Located:
         what = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([Problem(name, line, "(syntax)", f"invalid YAML: {what}")]) from None
     lines: dict[str, int] = {"": 1}
-    data = None if node is None else _walk(node, "", lines)
+    try:
+        data = None if node is None else _walk(node, "", lines)
+    except yaml.YAMLError as exc:  # e.g. an unknown tag such as !!python/name:...
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([Problem(name, line, "(syntax)", f"invalid YAML: {what}")]) from None
     return Located(data=data, file=name, lines=lines)
