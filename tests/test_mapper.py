@@ -317,6 +317,21 @@ def test_yes_inside_a_longer_command_is_ignored(mapper: Mapper) -> None:
     assert targets(mapped) == ("light.floor_lamp",)
 
 
+def test_never_mind_at_the_end_takes_the_command_back(mapper: Mapper) -> None:
+    # "turn on the floor lamp and uh never mind": the user withdrew it; nothing is sent.
+    mapped = run(mapper, ("HassTurnOn", {"name": "floor lamp"}), ("HassNevermind", {}))
+    assert messages(mapped) == []
+    assert mapped.speech.strip()
+
+
+@pytest.mark.parametrize("names", [("ConfirmYes", "ConfirmNo"), ("ConfirmNo", "ConfirmYes"),
+                                   ("HassNevermind", "ConfirmYes")])
+def test_only_control_words_still_get_a_reply(mapper: Mapper, names: tuple[str, str]) -> None:
+    mapped = run(mapper, *[(n, {}) for n in names])
+    assert messages(mapped) == []
+    assert mapped.speech.strip(), mapped  # "yes and no" must not be answered with silence
+
+
 # --- answers --------------------------------------------------------------------------------
 
 
@@ -403,6 +418,7 @@ def test_no_parse_crashes_the_mapper_and_ok_targets_only_exposed_entities(
     def check(p: Parse) -> None:
         mapped = mapper.map(p, STATES, NOW)
         assert mapped.status in (Status.OK, Status.REJECTED, Status.CONFIRM)
+        assert mapped.speech.strip(), mapped  # the user always hears something
         if mapped.status is Status.REJECTED:
             assert mapped.reason and not mapped.actions and not mapped.pending
             return
