@@ -273,3 +273,38 @@ def test_dead_broker_keeps_actions_then_a_later_run_delivers_them(
     assert got[0] == ("zigbee2mqtt/office_blind/set", {"position": 30})
     assert got[1][0] == "hermes/intent/HassSetPosition" and got[1][1]["siteId"] == site_id
     assert Outbox(outbox).count() == 0
+
+
+# --- test-sentences ------------------------------------------------------------------------
+
+
+def test_test_sentences_reports_each_failing_sentence(tmp_path: Path) -> None:
+    cases = tmp_path / "mine.yaml"
+    cases.write_text(
+        "tests:\n"
+        "  - sentences: ['turn off the kitchen lights', 'kitchen lights off']\n"
+        "    intent: {name: HassTurnOff, slots: {area: Kitchen}}\n"
+        "  - sentences: ['turn on the floor lamp']\n"
+        "    intent: {name: HassTurnOff}\n", encoding="utf-8")
+    result = cli("test-sentences", "--engine", "rules", "-v", str(cases))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{cases}: 2/3 passed",
+        f"FAIL {cases}: 'turn on the floor lamp': intents ['HassTurnOn'], expected ['HassTurnOff']",
+        "2 passed, 1 failed",
+    ]
+
+
+def test_test_sentences_passes_the_smoke_file() -> None:
+    result = cli("test-sentences", "--engine", "rules", "tests/sentences/smoke.yaml")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().endswith(" passed, 0 failed")
+
+
+def test_test_sentences_bad_case_file_is_file_line_not_traceback(tmp_path: Path) -> None:
+    cases = tmp_path / "bad.yaml"
+    cases.write_text("tests:\n  - sentences: [x]\n    intnet: {name: A}\n", encoding="utf-8")
+    result = cli("test-sentences", "--engine", "rules", str(cases))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"{cases}:3: tests[0].intnet: unknown key")
