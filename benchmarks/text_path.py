@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import resource
 import shutil
 import socket
@@ -49,6 +50,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _spaced(text: str) -> str:
+    # Templates write "{n}<percent>" with no space; people say "fifty percent".
+    return " ".join(re.sub(r"(?<=[a-z0-9])(percent|per cent|pct|degrees?|°)", r" \1",
+                           text).split())
+
+
 def sentences(n: int, seed: int) -> tuple[list[str], list[str]]:
     """(template commands, fallback/out-of-domain lines), sampled per intent with only the
     names that intent can act on and a few values per number range."""
@@ -69,8 +76,9 @@ def sentences(n: int, seed: int) -> tuple[list[str], list[str]]:
                 lo, hi = int(slot.range[0]), int(slot.range[1])
                 intents.slot_lists[list_name] = RangeSlotList(
                     name=list_name, start=lo, stop=hi, step=max(1, (hi - lo) // 4))
-        found = [t for _, t in sample_intents(intents, intent_names={name},
-                                              max_sentences_per_intent=3000, language="en")]
+        found = [_spaced(t) for _, t in sample_intents(intents, intent_names={name},
+                                                       max_sentences_per_intent=3000,
+                                                       language="en")]
         rng.shuffle(found)
         pool += found[:60]
     rng.shuffle(pool)
