@@ -1,0 +1,159 @@
+"""The wired pipeline against a real mosquitto: commands, confirmations, states, hub queries."""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.config import Config, load_config
+from assistant.pipeline import Assistant
+from assistant.structs import Status
+
+ROOT = Path(__file__).resolve().parent.parent
+rhasspy_nlu = pytest.importorskip("rhasspyhermes.nlu")
+
+Make = Callable[..., Assistant]
+
+
+@pytest.fixture
+def make(broker: Any, tmp_path: Path, site_id: str) -> Iterator[Make]:
+    made: list[Assistant] = []
+
+    def build(**safety: Any) -> Assistant:
+        config = load_config(ROOT / "config.yaml")
+        mqtt = replace(config.mqtt, host=broker.host, port=broker.port,
+                       outbox_path=str(tmp_path / f"outbox{len(made)}.sqlite3"))
+        cfg: Config = replace(config, mqtt=mqtt, site_id=site_id,
+                              safety=replace(config.safety, **safety))
+        assistant = Assistant(cfg, engine="rules")
+        assert assistant.link is not None and assistant.link.wait_connected(5)
+        made.append(assistant)
+        return assistant
+
+    yield build
+    for a in made:
+        a.close(2)
+
+
+def drain(listener: Any, timeout_s: float = 1.0) -> list[tuple[str, Any]]:
+    got = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            topic, payload, _ = listener.get(max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        try:
+            got.append((topic, json.loads(payload)))
+        except json.JSONDecodeError:
+            got.append((topic, payload.decode()))
+    return got
+
+
+def test_a_command_publishes_device_commands_and_a_hermes_intent(make: Make,
+                                                                  listen: Any) -> None:
+    heard = listen(["zigbee2mqtt/#", "hermes/intent/#"])
+    assistant = make()
+    outcome = assistant.handle_text("turn off the kitchen lights")
+    assert outcome.status is Status.OK
+    got = drain(heard)
+    devices = sorted((t, p) for t, p in got if t.startswith("zigbee2mqtt/"))
+    assert devices == [("zigbee2mqtt/kitchen_ceiling/set", {"state": "OFF"}),
+                       ("zigbee2mqtt/kitchen_counter/set", {"state": "OFF"})]
+    (topic, payload), = [(t, p) for t, p in got if t.startswith("hermes/intent/")]
+    assert topic == "hermes/intent/HassTurnOff"
+    intent = rhasspy_nlu.NluIntent.from_dict(payload)
+    assert intent.intent.intent_name == "HassTurnOff"
+    assert intent.site_id == assistant.site_id
+    slots = {s.slot_name: (s.value["value"], s.raw_value) for s in intent.slots}
+    assert slots["area"] == ("Kitchen", "kitchen")
+
+
+def test_a_risky_action_waits_for_yes(make: Make, listen: Any) -> None:
+    heard = listen(["zigbee2mqtt/front_door/set"])
+    assistant = make()
+    asked = assistant.handle_text("unlock the front door")
+    assert asked.status is Status.CONFIRM and "unlock the Front Door" in (asked.question or "")
+    assert drain(heard, 0.5) == []  # nothing moves before the answer
+    done = assistant.handle_text("yes")
+    assert done.status is Status.OK and done.speech == "Unlocked the Front Door."
+    assert drain(heard) == [("zigbee2mqtt/front_door/set", {"state": "UNLOCK"})]
+
+
+def test_no_cancels_and_a_late_yes_does_nothing(make: Make, listen: Any) -> None:
+    heard = listen(["zigbee2mqtt/front_door/set", "zigbee2mqtt/garage_door/set"])
+    assistant = make(confirm_window_s=0.3)
+    assistant.handle_text("unlock the front door")
+    assert assistant.handle_text("no").speech == "Okay, I won't."
+    assert assistant.handle_text("yes").status is Status.REJECTED
+    assistant.handle_text("open the garage door")
+    time.sleep(0.4)
+    late = assistant.handle_text("yes")
+    assert (late.status, late.reason) == (Status.REJECTED, "nothing to confirm")
+    assert drain(heard, 0.5) == []
+
+
+def test_a_new_command_drops_an_unanswered_question(make: Make, listen: Any) -> None:
+    heard = listen(["zigbee2mqtt/front_door/set"])
+    assistant = make()
+    assistant.handle_text("unlock the front door")
+    assistant.handle_text("turn on the porch light")
+    assert assistant.handle_text("yes").status is Status.REJECTED
+    assert drain(heard, 0.5) == []
+
+
+def test_reported_states_answer_questions(make: Make, broker: Any) -> None:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    assistant = make()
+    hub = paho.Client(CallbackAPIVersion.VERSION2)
+    hub.connect(broker.host, broker.port)
+    hub.loop_start()
+    hub.publish("zigbee2mqtt/front_door", json.dumps({"state": "LOCK"}), qos=1).wait_for_publish(5)
+    hub.publish("zigbee2mqtt/living_room_thermostat",
+                json.dumps({"current_heating_setpoint": 20, "local_temperature": 19.5}),
+                qos=1).wait_for_publish(5)
+    deadline = time.monotonic() + 5
+    while len(assistant.states) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    hub.loop_stop()
+    hub.disconnect()
+    assert assistant.handle_text("is the front door locked").speech == \
+        "Yes, the Front Door is locked."
+    warmer = assistant.handle_text("turn up the heating in the living room")
+    assert warmer.actions[0].messages[0].payload == {"current_heating_setpoint": 21}
+
+
+def test_text_from_a_hub_is_handled_like_speech(make: Make, listen: Any, broker: Any) -> None:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    heard = listen(["zigbee2mqtt/porch/set", "hermes/intent/#", "hermes/nlu/intentNotRecognized"])
+    assistant = make()
+    outcomes: queue.Queue[Any] = queue.Queue()
+    assistant.on_query_outcome = outcomes.put
+    hub = paho.Client(CallbackAPIVersion.VERSION2)
+    hub.connect(broker.host, broker.port)
+    hub.loop_start()
+    hub.publish("hermes/nlu/query", b"{not json", qos=1).wait_for_publish(5)
+    hub.publish("hermes/nlu/query", json.dumps(
+        {"input": "turn on the porch light", "id": "42", "siteId": assistant.site_id}),
+        qos=1).wait_for_publish(5)
+    hub.publish("hermes/nlu/query", json.dumps({"input": "tell me a joke"}),
+                qos=1).wait_for_publish(5)
+    hub.loop_stop()
+    hub.disconnect()
+    assert outcomes.get(timeout=5).status is Status.OK  # the malformed one was skipped
+    assert outcomes.get(timeout=5).status is Status.REJECTED
+    got = dict(drain(heard))
+    assert got["zigbee2mqtt/porch/set"] == {"state": "ON"}
+    assert got["hermes/intent/HassTurnOn"]["id"] == "42"
+    assert got["hermes/nlu/intentNotRecognized"]["input"] == "tell me a joke"
