@@ -160,6 +160,10 @@ def test_unknown_device_names_are_reported(matcher: TemplateMatcher, text: str,
     ("turn on the heating in the bedroom", "turn on the"),
     ("tunr off the kitchen lights", "kitchen lights"),
     ("set the kitchen lights to purple-ish", "kitchen lights"),
+    ("don't turn off the kitchen lights", "kitchen lights"),
+    ("did you turn off the kitchen lights", "kitchen lights"),
+    ("turn off the kitchen lights in ten minutes", "10 minutes"),
+    ("turn off the kitchen lights tomorrow", "tomorrow"),
 ])
 def test_words_that_are_not_device_names_are_never_called_unknown_devices(
         matcher: TemplateMatcher, text: str, not_a_device: str) -> None:
