@@ -64,14 +64,26 @@ class Mapper:
         done: list[Action] = []
         pending: list[Action] = []
         question: str | None = None
+        kinds = [self.skills.specs[p.intent].kind if p.intent in self.skills.specs else None
+                 for p in parse.intents]
+        if IntentKind.NEVERMIND in kinds:
+            # "turn on the lamp and, uh, never mind": the user took it back.
+            return Mapped(Status.OK, control=IntentKind.NEVERMIND, speech="Okay.",
+                          actions=(Action("HassNevermind", {}, (), ()),))
+        controls = [k for k in kinds if k in (IntentKind.CONFIRM, IntentKind.CANCEL)]
+        if controls and len(parse.intents) > 1:
+            if len(controls) == len(kinds):
+                return Mapped(Status.REJECTED, "not understood",
+                              speech="Sorry, was that a yes or a no?")
+            parse = Parse(tuple(p for p, k in zip(parse.intents, kinds, strict=True)
+                                if k not in (IntentKind.CONFIRM, IntentKind.CANCEL)),
+                          parse.engine, parse.confidence)  # "yes" inside a command: no answer
         for parsed in parse.intents:
             spec = self.skills.specs.get(parsed.intent)
             if spec is None:
                 return Mapped(Status.REJECTED, f"unknown intent: {parsed.intent}",
                               speech="Sorry, I can't do that.")
-            if spec.kind in (IntentKind.NEVERMIND, IntentKind.CONFIRM, IntentKind.CANCEL):
-                if len(parse.intents) > 1:
-                    continue  # "yes" inside a longer command is not an answer
+            if spec.kind in (IntentKind.CONFIRM, IntentKind.CANCEL):
                 return Mapped(Status.OK, control=spec.kind, speech=spec.response,
                               actions=(Action(spec.name, {}, (), ()),))
             try:
@@ -243,6 +255,14 @@ class Mapper:
         found = [e for e in pool if _fits(e, domain, device_class)
                  and (area_id is None or e.area == area_id)
                  and (floor_id is None or r.floor_of(e) == floor_id)]
+        said = parsed.slots.get("device_class") or parsed.slots.get("domain")
+        if (area_id is None and floor_id is None and len(found) > 1 and said is not None
+                and said.start_char is not None and _singular(said.text)):
+            # "turn off the lamp" in a house of lamps: which one? ("the lamps" means all)
+            names = [f"the {e.name}" for e in found[:4]]
+            listed = ", ".join(names[:-1]) + " or " + names[-1]
+            raise _Reject(f"ambiguous device: which one, {listed}"
+                          + (" (or another)" if len(found) > 4 else ""))
         if not found and area_id is not None:
             # A device kept per floor (a robot vacuum) serves every area on that floor.
             area_floor = r.area_by_id[area_id].floor
@@ -285,6 +305,12 @@ class Mapper:
                     and not slot.range[0] <= value <= slot.range[1]):
                 raise _Reject(f"{name.replace('_', ' ')} must be between {_fmt(slot.range[0])} "
                               f"and {_fmt(slot.range[1])}, not {_fmt(value)}")
+
+
+def _singular(word: str) -> bool:
+    """A spoken device word naming one thing: "lamp", "blind" (not "lamps", "lighting")."""
+    last = word.lower().split()[-1] if word.strip() else ""
+    return bool(last) and not last.endswith(("s", "ing"))
 
 
 def _setting(spec: IntentSpec, slots: Mapping[str, SlotScalar]) -> str:
@@ -357,8 +383,16 @@ def _rejection_speech(reason: str) -> str:
         return "Sorry, I didn't catch that."
     if reason.startswith("ambiguous:"):
         return "Sorry, I'm not sure what you meant."
+    if reason == "negated command":
+        return "Okay, I won't."
+    if reason == "not a command":
+        return "Okay."
+    if reason == "timed commands are not supported yet":
+        return "Sorry, I can't do things later yet. Ask me when you want it done."
     if reason.startswith("unknown device: "):
         return f"Sorry, I don't know a device called {reason[len('unknown device: '):]}."
+    if reason.startswith("ambiguous device: which one, "):
+        return f"Which one do you mean: {reason[len('ambiguous device: which one, '):]}?"
     if reason.startswith("ambiguous device: "):
         return f"Which one do you mean: {reason[len('ambiguous device: '):]}?"
     text = reason[0].upper() + reason[1:]

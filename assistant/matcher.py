@@ -16,6 +16,7 @@ from hassil import Intents, RecognizeResult, TextSlotList, TextSlotValue, recogn
 from hassil.models import UnmatchedTextEntity
 
 from assistant.config import Config
+from assistant.guard import refusal
 from assistant.skills import HOME_LISTS, SkillSet, home_lists
 from assistant.structs import Engine, Parse, ParsedIntent, SlotValue
 from assistant.textnorm import Normalized, Token, normalize
@@ -134,6 +135,10 @@ class TemplateMatcher:
             normalize(str(v.text_in.text if hasattr(v.text_in, "text") else v.text_in)).text
             for name in HOME_LISTS for v in lists[name].values  # type: ignore[attr-defined]
         }
+        self.place_names = {
+            normalize(str(v.text_in.text if hasattr(v.text_in, "text") else v.text_in)).text
+            for name in ("area", "floor") for v in lists[name].values  # type: ignore[attr-defined]
+        }
         self.intent_domains = {name: set(spec.domains) for name, spec in skills.specs.items()}
         self.name_domains: dict[str, set[str]] = {}
         for e in config.entities:
@@ -188,6 +193,9 @@ class TemplateMatcher:
             if multi:
                 return Parse(tuple(_remap(h, fixed, perm, norm) for h in multi), Engine.RULES,
                              TOLERANT_CONFIDENCE)
+        refused = refusal(text)
+        if refused is not None:
+            return Parse((), Engine.RULES, 1.0, reason=refused)
         unknown = self._unknown_names(norm.text)
         if unknown:
             return Parse((), Engine.RULES, 0.0, reason="unknown device: " + ", ".join(unknown),
@@ -363,8 +371,9 @@ class TemplateMatcher:
                 spoken = " ".join(parts)
                 if (not parts or len(parts) > 4 or spoken in self.known_names
                         or set(parts) & COMMAND_WORDS or parts[0] in ("and", "then")
-                        or all(p in self.template_words for p in parts)):
-                    continue  # "percent", "degrees": template words, not a device
+                        or all(p in self.template_words for p in parts)
+                        or any(f" {a} " in f" {spoken} " for a in self.place_names)):
+                    continue  # "percent": a template word; "kitchen lights": a known place
                 if best is None or len(spoken) < len(best):
                     best = spoken
         return [best] if best else []

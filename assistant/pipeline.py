@@ -20,6 +20,7 @@ from assistant import hermes
 from assistant.broker import LOOPBACK, EmbeddedBroker, port_accepts
 from assistant.config import Config
 from assistant.errors import AssistantError, ConfigError, ModelError
+from assistant.guard import refusal
 from assistant.mapper import Mapped, Mapper
 from assistant.matcher import TemplateMatcher
 from assistant.mqtt import MqttLink
@@ -65,14 +66,17 @@ class Understanding:
                 log.warning("micro-LLM unavailable, using templates only: %s", exc)
 
     def understand(self, text: str) -> Parse:
-        if self.engine is Engine.RULES or self.lm is None:
-            return self.matcher.match(text)
-        if self.engine is Engine.LM:
+        rules = self.matcher.match(text) if self.engine is not Engine.LM else None
+        if rules is not None and rules.intents and rules.confidence >= EXACT_HIT:
+            return rules  # an exact template hit is certain and instant
+        refused = refusal(text)
+        if refused is not None:
+            return Parse((), self.engine, 1.0, reason=refused)
+        if rules is not None and (self.engine is Engine.RULES or self.lm is None):
+            return rules
+        if self.engine is Engine.LM or rules is None:
             parse: Parse = self.lm.parse(text)
             return parse
-        rules = self.matcher.match(text)
-        if rules.intents and rules.confidence >= EXACT_HIT:
-            return rules  # an exact template hit is certain and instant
         lm_parse: Parse = self.lm.parse(text)
         if lm_parse.intents and lm_parse.confidence >= self.min_confidence:
             return replace(lm_parse, engine=Engine.LM)
