@@ -23,7 +23,8 @@ _SUBJECTS = frozenset({"i", "we", "he", "she", "they", "someone", "somebody", "m
                        "dad", "i've", "we've", "i'd", "they've", "she's", "he's", "it"})
 _PAST = re.compile(r"^(?:turned|switched|opened|closed|locked|unlocked|started|stopped|paused|"
                    r"dimmed|left|set|put|shut|killed|had|have|was|were|already|just|forgot|"
-                   r"never|always|usually|love|like|hate|want|wanted|think|thought|said|told)$")
+                   r"never|always|usually|loves?|likes?|hates?|wants?|wanted|thinks?|thought|says?|said|"
+                   r"told)$")
 _TIME = re.compile(
     r"\b(?:in \d+(?:\.\d+)? (?:seconds?|secs?|minutes?|mins?|hours?|hrs?)|in (?:an|a|half an) "
     r"(?:hour|minute)|tomorrow|tonight|later|at \d+(?: \d+)? ?(?:am|pm|o'clock)?\b|"

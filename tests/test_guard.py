@@ -1,0 +1,42 @@
+"""The guard: utterances that mention a command without asking for it now are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.guard import DEFERRED, NARRATION, NEGATED, refusal
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("don't turn off the kitchen lights", NEGATED),
+    ("please do not unlock the front door", NEGATED),
+    ("never open the garage door", NEGATED),
+    ("I turned off the kitchen lights", NARRATION),
+    ("we just left the porch light on", NARRATION),
+    ("mum wants the heating on", NARRATION),
+    ("she switched the tv off an hour ago", NARRATION),
+    ("turn off the kitchen lights in ten minutes", DEFERRED),
+    ("turn off the lights in 5 min", DEFERRED),
+    ("open the blinds tomorrow", DEFERRED),
+    ("turn on the porch light at 7 pm", DEFERRED),
+    ("start the vacuum when I leave", DEFERRED),
+    ("turn on the heating later", DEFERRED),
+])
+def test_refused(text: str, reason: str) -> None:
+    assert refusal(text) == reason
+
+
+@pytest.mark.parametrize("text", [
+    "turn off the kitchen lights",
+    "kill the lights in the kitchen",
+    "it's too cold in the bedroom",
+    "i can't hear the tv",
+    "can you get the vacuum going",
+    "set the thermostat to 21 degrees",
+    "turn on one light",
+    "lights off in the kitchen and close the blinds",
+    "what time is it",
+    "",
+])
+def test_plain_requests_pass(text: str) -> None:
+    assert refusal(text) is None
