@@ -121,15 +121,23 @@ def run_sentence_tests(config: Config, files: list[Path], engine: str | None = N
     assistant = Assistant(config, engine=engine, publish=False)
     total = 0
     failures: list[Failure] = []
+    broken = 0
     for path in files:
-        n, failed = run_cases(assistant, path)
+        try:
+            n, failed = run_cases(assistant, path)
+        except ConfigError as exc:  # report every broken file, then go on with the rest
+            for problem in exc.problems:
+                print(f"ERROR {problem}")
+            broken += 1
+            continue
         total += n
         failures += failed
         if verbose:
             print(f"{path}: {n - len(failed)}/{n} passed")
     for f in failures:
         print(f"FAIL {f.file}: {f.sentence!r}: {f.problem}")
-    print(f"{total - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    print(f"{total - len(failures)} passed, {len(failures)} failed"
+          + (f", {broken} file(s) could not be read" if broken else ""))
+    return 1 if failures or broken else 0
 
 
