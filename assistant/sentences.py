@@ -21,6 +21,7 @@ must equal the set of entity ids acted on; `reason` must be contained in the rea
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ def run_sentence_tests(config: Config, files: list[Path], engine: str | None = N
             n, failed = run_cases(assistant, path)
         except ConfigError as exc:  # report every broken file, then go on with the rest
             for problem in exc.problems:
-                print(f"ERROR {problem}")
+                print(problem, file=sys.stderr)
             broken += 1
             continue
         total += n
