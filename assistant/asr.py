@@ -32,15 +32,20 @@ PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY
           "TH UH UW V W Y Z ZH").split()
 GARBAGE_PREFIX = "+garbage+"  # dictionary words of the garbage loop; never a real word
 FRAME_MS = 10  # pocketsphinx's feature frame rate
+# Noise and silence "words" the search may insert anywhere: generous, so that noise around
+# and between words is absorbed by them rather than by short command words ("oh", "on").
+FILLER_PROB = 0.3
+SILENCE_PROB = 0.3
 
 
 @dataclass(frozen=True)
 class AsrConfig:
     model_dir: str | None = None  # acoustic model folder; None = the one in the pocketsphinx wheel
     # 0..1: how readily speech is called out of grammar. Higher rejects more (and more commands).
-    rejection: float = 0.5
+    rejection: float = 0.7
     commit_stable_ms: int = 150  # a partial word unchanged this long is passed on
     cmn_warmup_ms: int = 300  # speech used to settle the decoder's normalisation first
+    grammar_weight: float = 4.0  # exponent on the grammar's word probabilities
     # Installer's pronunciations for names the dictionary lacks, in ARPAbet:
     # {zorblax: "Z AO R B L AE K S"}.
     pronunciations: dict[str, str] = field(default_factory=dict)
@@ -127,20 +132,27 @@ class Recognizer:
                  len(graph.arcs), len(graph.words), time.perf_counter() - started)
 
     def _new_decoder(self, entries: list[tuple[str, str]]) -> Any:
-        # The decoder wants a dictionary file; give it just our words, then delete it.
-        fd, path = tempfile.mkstemp(prefix="asr-", suffix=".dict")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
+        # The decoder wants files: a dictionary of just our words, and a placeholder grammar
+        # so that it does not load its default 27 MB language model (40 MB resident).
+        with tempfile.TemporaryDirectory(prefix="asr-") as tmp:
+            dict_path = os.path.join(tmp, "words.dict")
+            with open(dict_path, "w", encoding="utf-8") as f:
                 seen: dict[str, int] = {}
                 for w, p in entries:
                     seen[w] = seen.get(w, 0) + 1
                     f.write(f"{w if seen[w] == 1 else f'{w}({seen[w]})'} {p}\n")
-            return self._Decoder(hmm=self._hmm, dict=path, bestpath=False, loglevel="ERROR")
-        finally:
-            os.unlink(path)
+            fsg_path = os.path.join(tmp, "placeholder.fsg")
+            with open(fsg_path, "w", encoding="utf-8") as f:
+                f.write(f"FSG_BEGIN placeholder\nNUM_STATES 2\nSTART_STATE 0\nFINAL_STATE 1\n"
+                        f"TRANSITION 0 1 1.0 {entries[0][0]}\nFSG_END\n")
+            return self._Decoder(hmm=self._hmm, dict=dict_path, fsg=fsg_path, bestpath=False,
+                                 loglevel="ERROR", fillprob=FILLER_PROB, silprob=SILENCE_PROB)
 
     def _transitions(self, graph: WordGraph, garbage: list[str]) -> list[tuple[Any, ...]]:
-        trans: list[tuple[Any, ...]] = [(a, b, 1.0, w) for a, b, w in graph.arcs if w]
+        k = self.config.grammar_weight
+        # A free move carries no word: pocketsphinx takes a 3-tuple for those.
+        trans: list[tuple[Any, ...]] = [(a, b, p**k, w) if w else (a, b, p**k)
+                                        for a, b, w, p in graph.arcs]
         # Garbage: start -> loop of any phones -> end, each phone taxed.
         loop = graph.n_states
         p = math.exp(rejection_to_log_prob(self.config.rejection))
@@ -170,8 +182,8 @@ class Recognizer:
         t0 = time.perf_counter()
         if not self._warm:
             self._pending += pcm
-            if self._fed_ms < self.config.cmn_warmup_ms:
-                return []
+            if self.config.cmn_warmup_ms < 0 or self._fed_ms < self.config.cmn_warmup_ms:
+                return []  # negative: decode the whole command at its end (no streaming)
             self._warm_up()
         else:
             for b in pcm:
@@ -217,7 +229,10 @@ class Recognizer:
             return Transcript("", reason="nothing recognized")
         t0 = time.perf_counter()
         if not self._warm and self._pending:
-            self._warm_up()
+            if self.config.cmn_warmup_ms < 0:
+                self._decoder.process_raw(b"".join(self._pending), full_utt=True)
+            else:
+                self._warm_up()
         self._decoder.end_utt()
         self._active = False
         self._decode_s += time.perf_counter() - t0
@@ -227,9 +242,9 @@ class Recognizer:
             return Transcript("", rejected=True, reason="nothing recognized",
                               audio_ms=self._fed_ms, decode_ms=decode_ms)
         frames = max(1, self._decoder.n_frames())
-        words = tuple(Word(s.word.split("(", 1)[0], s.start_frame * FRAME_MS,
-                           (s.end_frame + 1) * FRAME_MS)
-                      for s in self._decoder.seg() if not _filler(s.word))
+        words = tuple(Word(base, s.start_frame * FRAME_MS, (s.end_frame + 1) * FRAME_MS)
+                      for s in self._decoder.seg()
+                      if not _filler(base := s.word.split("(", 1)[0]))
         per_frame = hyp.score / frames
         if any(w.text.startswith(GARBAGE_PREFIX) for w in words):
             return Transcript("", words, rejected=True, reason="out of grammar",
@@ -246,7 +261,7 @@ class Recognizer:
 
 
 def _filler(word: str) -> bool:
-    return word.startswith(("<", "[", "+")) and not word.startswith(GARBAGE_PREFIX)
+    return not word or (word.startswith(("<", "[", "+")) and not word.startswith(GARBAGE_PREFIX))
 
 
 def _common_prefix(seqs: list[tuple[str, ...]]) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from hassil.expression import (
 )
 from hassil.intents import IntentData, RangeSlotList, SlotList, TextSlotList
 
-from assistant.wordgraph import WordGraph, optimize
+from assistant.wordgraph import WordGraph, factor, optimize
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ GLUE_SUFFIXES = frozenset({"s", "'s", "es", "'"})
 CONNECTORS = ("and", "then", "and then", "also")  # between commands said together
 SUFFIX_WORDS = ("please", "now", "for me", "thanks", "thank you")
 MAX_RULE_DEPTH = 24
+AUX_WEIGHT = 0.02  # share of skip words before / after a command, next to a plain command
+CHAIN_WEIGHT = 0.05  # share of "and <another command>" after a command
+SAMPLES = 40_000  # random sentences that estimate the grammar's word probabilities
 ENUMERATE_RANGE_UP_TO = 120  # larger ranges become compositional number words
 SYMBOL_WORDS = {"%": "percent", "°": "degrees", "&": "and", "+": "plus"}
 
@@ -66,14 +69,21 @@ class _Pieces:
     """A graph whose arcs carry word pieces, SPACE (a boundary) or None (a free move)."""
 
     def __init__(self) -> None:
-        self.arcs: list[list[tuple[int, str | None]]] = [[]]
+        self.arcs: list[list[tuple[int, str | None, float]]] = [[]]
 
     def state(self) -> int:
         self.arcs.append([])
         return len(self.arcs) - 1
 
-    def arc(self, a: int, b: int, label: str | None) -> None:
-        self.arcs[a].append((b, label))
+    def arc(self, a: int, b: int, label: str | None, weight: float = 1.0) -> None:
+        """A move; at each state the next move is chosen in proportion to the weights."""
+        self.arcs[a].append((b, label, weight))
+
+    def branch(self, a: int, weight: float) -> int:
+        """A new state reached from a by a free move of the given weight."""
+        b = self.state()
+        self.arc(a, b, None, weight)
+        return b
 
     def text(self, a: int, text: str) -> int:
         """Adds a chain of pieces and boundaries spelling `text`; returns its end state."""
@@ -201,15 +211,15 @@ class _Compiler:
         for n in range(1, 10):
             g.arc(g.text(unit, _UNITS[n]), end, None)
         hundred = g.state()
-        for word in ["a", *_UNITS[1:10]]:
-            g.arc(g.text(a, word + " hundred"), hundred, None)
+        for word in ["a", *_UNITS[1:10]]:  # rarer than numbers under a hundred
+            g.arc(g.text(g.branch(a, 0.02), word + " hundred"), hundred, None)
         g.arc(hundred, end, None)
         rest = g.state()
         g.arc(hundred, rest, SPACE)
         g.arc(rest, sub, None)
         g.arc(g.text(rest, "and "), sub, None)
         for k in range(1000, hi + 1, 1000):
-            g.arc(g.text(a, number_words(k)), end, None)
+            g.arc(g.text(g.branch(a, 0.01), number_words(k)), end, None)
         return end
 
 
@@ -222,13 +232,14 @@ def build_word_graph(intents: Intents, slot_lists: dict[str, SlotList] | None = 
     body = g.state()
     done = g.state()
     skips = sorted({_clean(w).strip() for w in (skip_words or intents.skip_words)} - {""})
-    # Up to two skip phrases before the command ("okay could you ..."), any number after.
+    # Up to two skip phrases before the command ("okay could you ..."), any number after;
+    # all of them, and chaining, are rare next to a plain command.
     pre1, pre2 = g.state(), g.state()
     g.arc(start, pre1, None)
-    for w in skips:
-        g.arc(g.text(g.text(start, " " + w), " "), pre1, None)
-        g.arc(g.text(g.text(pre1, " " + w), " "), pre2, None)
     g.arc(pre1, pre2, None)
+    for w in skips:
+        g.arc(g.text(g.branch(start, AUX_WEIGHT / len(skips)), f" {w} "), pre1, None)
+        g.arc(g.text(g.branch(pre1, AUX_WEIGHT / len(skips)), f" {w} "), pre2, None)
     g.arc(pre2, body, None)
     for intent in intents.intents.values():
         for data in intent.data:
@@ -240,10 +251,11 @@ def build_word_graph(intents: Intents, slot_lists: dict[str, SlotList] | None = 
                     g.arc(e, done, SPACE)
     tail = g.state()
     g.arc(done, tail, None)
-    for w in sorted(set(skips) | set(SUFFIX_WORDS)):
-        g.arc(g.text(g.text(done, " " + w), " "), tail, None)
+    suffixes = sorted(set(skips) | set(SUFFIX_WORDS))
+    for w in suffixes:
+        g.arc(g.text(g.branch(done, AUX_WEIGHT / len(suffixes)), f" {w} "), tail, None)
     for c in CONNECTORS if chain else ():  # another command follows
-        g.arc(g.text(g.text(done, " " + c), " "), pre2, None)
+        g.arc(g.text(g.branch(done, CHAIN_WEIGHT / len(CONNECTORS)), f" {c} "), pre2, None)
     final = g.state()
     g.arc(tail, final, SPACE)
     if comp.skipped:
@@ -263,7 +275,7 @@ def _join_pieces(g: _Pieces, start: int, final: int) -> WordGraph:
     def sid(s: int) -> int:
         return ids.setdefault(s, len(ids))
 
-    arcs: set[tuple[int, int, str | None]] = set()
+    arcs: dict[tuple[int, int, str | None], float] = {}
     todo = [start]
     seen = {start}
     soft_starts: set[int] = set()
@@ -275,32 +287,44 @@ def _join_pieces(g: _Pieces, start: int, final: int) -> WordGraph:
             seen.add(b)
             todo.append(b)
 
+    def add(a: int, b: int, word: str | None, p: float) -> None:
+        key = (sid(a), sid(b), word or None)
+        arcs[key] = arcs.get(key, 0.0) + p
+
+    totals = [sum(w for _, _, w in out) for out in g.arcs]
     sid(start)
     while todo:
         s = todo.pop()
-        # (state, word so far, state after a soft boundary where the word could end)
-        stack: list[tuple[int, str, int | None]] = [(s, "", None)]
+        # (state, word so far, probability so far, state after a soft boundary where the
+        # word could end)
+        stack: list[tuple[int, str, float, int | None]] = [(s, "", 1.0, None)]
         while stack:
-            t, acc, soft = stack.pop()
+            t, acc, p, soft = stack.pop()
             if t == final and acc:
                 raise ValueError("grammar ends inside a word")
-            for b, label in g.arcs[t]:
+            for b, label, weight in g.arcs[t]:
+                q = p * weight / totals[t]
                 if label is None:
-                    stack.append((b, acc, soft))
+                    stack.append((b, acc, q, soft))
                 elif label == SOFT:
-                    stack.append((b, acc, b if acc else None))
+                    if acc:  # the word may end here; only a suffix can still be glued on
+                        add(s, b, acc, q)
+                        boundary(b, soft=True)
+                    stack.append((b, acc, q, b if acc else None))
                 elif label == SPACE:
-                    arcs.add((sid(s), sid(b), acc or None))
+                    if soft is None:
+                        add(s, b, acc, q)
                     boundary(b)
                 elif soft is not None and label not in GLUE_SUFFIXES:
-                    arcs.add((sid(s), sid(soft), acc))  # the word ended at the soft boundary
-                    boundary(soft, soft=True)
+                    continue  # the word ended at the soft boundary (added there)
                 elif label in GLUE_SUFFIXES and (
                         (not acc and s in soft_starts) or (acc.endswith("s") and "s" in label)):
                     # Glued onto the word before the boundary already; "lamps" + "s" is no word.
                     continue
                 else:
-                    stack.append((b, acc + label, None))
+                    stack.append((b, acc + label, q, None))
     sid(final)
-    words = {w for _, _, w in arcs if w}
-    return optimize(WordGraph(len(ids), ids[start], ids[final], sorted(arcs, key=str), words))
+    nfa = WordGraph(len(ids), ids[start], ids[final],
+                    sorted(((a, b, w, p) for (a, b, w), p in arcs.items()), key=str),
+                    {w for (_, _, w) in arcs if w})
+    return factor(optimize(nfa, SAMPLES))

@@ -1,35 +1,42 @@
-"""Takes a word graph with free moves; returns the smallest equivalent graph without them.
+"""Takes a word graph with free moves; returns the smallest equivalent weighted graph without them.
 
 pocketsphinx's finite-state search follows free (null) moves only when it computed their
 closure itself, which grammars made through its Python API never get, so results that
 end after a free move come back empty. Here free moves are removed by determinising the
 graph (which also merges the many templates that share their first words), the result is
 minimised (which merges shared endings), and every accepting state is folded into one
-final state, the only kind of end the search supports.
+final state, the only kind of end the search supports. Each word then gets a probability
+given its state, estimated from random sentences of the original graph, so that common
+phrasings beat contrived ones the templates happen to allow.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 MAX_DFA_STATES = 500_000  # a safety stop: real grammars need a few thousand
+MAX_SAMPLE_WORDS = 40  # random sentences longer than this are cut (loops through "and")
+SMOOTHING = 0.5  # added to every word's count, so that unsampled words stay possible
+
+Arc = tuple[int, int, "str | None", float]  # from, to, word (None: a free move), probability
 
 
 @dataclass
 class WordGraph:
-    """States 0..n_states-1; arcs (from, to, word or None for a free move); one start, one end."""
+    """States 0..n_states-1; arcs with their probability given the state; one start, one end."""
 
     n_states: int
     start: int
     final: int
-    arcs: list[tuple[int, int, str | None]]
+    arcs: list[Arc]
     words: set[str] = field(default_factory=set)
 
     def sentences(self, max_words: int = 12, limit: int = 200_000) -> set[str]:
         """Every word sequence of up to max_words the graph accepts (for tests, small graphs)."""
         nxt: dict[int, list[tuple[int, str | None]]] = {}
-        for a, b, w in self.arcs:
+        for a, b, w, _ in self.arcs:
             nxt.setdefault(a, []).append((b, w))
         out: set[str] = set()
         stack: list[tuple[int, tuple[str, ...], int]] = [(self.start, (), 0)]
@@ -44,6 +51,44 @@ class WordGraph:
                 elif len(words) < max_words:
                     stack.append((b, (*words, w), 0))
         return out
+
+
+def accepts(g: WordGraph, sentence: str) -> bool:
+    """Whether the graph can produce exactly these words."""
+    free: dict[int, list[int]] = {}
+    words: dict[int, list[tuple[str, int]]] = {}
+    for a, b, w, _ in g.arcs:
+        if w is None:
+            free.setdefault(a, []).append(b)
+        else:
+            words.setdefault(a, []).append((w, b))
+    states: frozenset[int] = _closure([g.start], free)
+    for word in sentence.split():
+        states = _closure([b for s in states for w, b in words.get(s, []) if w == word], free)
+    return g.final in states
+
+
+def sample(g: WordGraph, n: int, seed: int = 0) -> list[tuple[str, ...]]:
+    """Random sentences: a walk from the start taking each move with its probability."""
+    nxt: dict[int, tuple[list[tuple[int, str | None]], list[float]]] = {}
+    for a, b, w, p in g.arcs:
+        moves, weights = nxt.setdefault(a, ([], []))
+        moves.append((b, w))
+        weights.append(p)
+    rng = random.Random(seed)
+    out: list[tuple[str, ...]] = []
+    while len(out) < n:
+        s, steps = g.start, 0
+        words: list[str] = []
+        while s != g.final and s in nxt and len(words) <= MAX_SAMPLE_WORDS and steps < 10_000:
+            moves, weights = nxt[s]
+            s, w = rng.choices(moves, weights)[0]
+            steps += 1
+            if w:
+                words.append(w)
+        if s == g.final and len(words) <= MAX_SAMPLE_WORDS:
+            out.append(tuple(words))
+    return out
 
 
 def _closure(states: Iterable[int], free: dict[int, list[int]]) -> frozenset[int]:
@@ -61,7 +106,7 @@ def determinize(g: WordGraph) -> tuple[list[dict[str, int]], set[int]]:
     """Subset construction: per state its word -> next state, and the accepting states."""
     free: dict[int, list[int]] = {}
     words: dict[int, list[tuple[str, int]]] = {}
-    for a, b, w in g.arcs:
+    for a, b, w, _ in g.arcs:
         if w is None:
             free.setdefault(a, []).append(b)
         else:
@@ -137,19 +182,88 @@ def _trim(delta: list[dict[str, int]], accepting: set[int]) -> list[dict[str, in
     return [{w: b for w, b in row.items() if b in live} for row in delta]
 
 
-def optimize(g: WordGraph) -> WordGraph:
-    """An equivalent graph with no free moves, minimal states and a single final state."""
+def _probabilities(delta: list[dict[str, int]], accepting: set[int],
+                   sentences: list[tuple[str, ...]]) -> tuple[list[dict[str, float]],
+                                                            list[float]]:
+    """P(word | state) and P(stop | state) from how often the sentences take each move."""
+    counts: list[dict[str, float]] = [dict.fromkeys(row, SMOOTHING) for row in delta]
+    stops = [SMOOTHING if s in accepting else 0.0 for s in range(len(delta))]
+    for words in sentences:
+        s = 0
+        path: list[tuple[int, str]] = []
+        for w in words:
+            if w not in delta[s]:
+                break
+            path.append((s, w))
+            s = delta[s][w]
+        else:
+            if s in accepting:
+                for a, w in path:
+                    counts[a][w] += 1
+                stops[s] += 1
+    probs: list[dict[str, float]] = []
+    stop_p: list[float] = []
+    for row, stop in zip(counts, stops, strict=True):
+        total = sum(row.values()) + stop
+        probs.append({w: c / total for w, c in row.items()})
+        stop_p.append(stop / total if total else 1.0)
+    return probs, stop_p
+
+
+def optimize(g: WordGraph, samples: int = 0) -> WordGraph:
+    """An equivalent graph with no free moves, minimal states, a single final state, and
+    word probabilities estimated from `samples` random sentences of `g` (uniform if 0)."""
     delta, accepting = determinize(g)
     delta, accepting = minimize(_trim(delta, accepting), accepting)
+    probs, stop = _probabilities(delta, accepting, sample(g, samples) if samples else [])
     final = len(delta)
-    arcs: list[tuple[int, int, str | None]] = []
+    arcs: list[Arc] = []
     for a, row in enumerate(delta):
         for w, b in row.items():
+            p = probs[a][w]
             if delta[b] or b == 0:  # the state still leads on: keep it
-                arcs.append((a, b, w))
+                arcs.append((a, b, w, p * (1.0 - stop[b]) if b in accepting else p))
             if b in accepting:
-                arcs.append((a, final, w))
-    used = {0, final} | {s for a, b, _ in arcs for s in (a, b)}
+                arcs.append((a, final, w, p * stop[b]))
+    used = {0, final} | {s for a, b, _, _ in arcs for s in (a, b)}
     num = {s: i for i, s in enumerate(sorted(used))}
-    arcs = [(num[a], num[b], w) for a, b, w in arcs]
-    return WordGraph(len(num), 0, num[final], arcs, {w for _, _, w in arcs if w})
+    arcs = [(num[a], num[b], w, p) for a, b, w, p in arcs]
+    return WordGraph(len(num), 0, num[final], arcs, {w for _, _, w, _ in arcs if w})
+
+
+def factor(g: WordGraph) -> WordGraph:
+    """Shares word arcs that many states have in common behind one free move each.
+
+    After minimisation the home's names still appear once for every state that can be
+    followed by a name, and the search pays memory for every (state, word) pair. Arcs with
+    the same word and target whose source states are the same set are moved to one new
+    state, entered from each of those sources by a free move: the same sentences with a
+    fraction of the arcs. The shared words get the mean of their sources' probabilities.
+    """
+    sources: dict[tuple[str | None, int], set[int]] = {}
+    prob: dict[tuple[int, int, str | None], float] = {}
+    for a, b, w, p in g.arcs:
+        sources.setdefault((w, b), set()).add(a)
+        prob[(a, b, w)] = prob.get((a, b, w), 0.0) + p
+    groups: dict[frozenset[int], list[tuple[str | None, int]]] = {}
+    for key, srcs in sources.items():
+        if key[0] is not None and len(srcs) > 1:
+            groups.setdefault(frozenset(srcs), []).append(key)
+    moved: set[tuple[int, int, str | None]] = set()
+    arcs: list[Arc] = []
+    n = g.n_states
+    for group, keys in sorted(groups.items(), key=lambda kv: sorted(kv[0])):
+        srcs = set(group)
+        if len(srcs) * len(keys) <= len(srcs) + len(keys):
+            continue  # sharing would not save anything
+        shared = n
+        n += 1
+        mass = {a: sum(prob[(a, b, w)] for w, b in keys) for a in srcs}
+        for a in sorted(srcs):
+            arcs.append((a, shared, None, mass[a]))
+        for w, b in keys:
+            p = sum(prob[(a, b, w)] / mass[a] for a in srcs) / len(srcs)
+            arcs.append((shared, b, w, p))
+            moved |= {(a, b, w) for a in srcs}
+    arcs += [(a, b, w, p) for (a, b, w), p in prob.items() if (a, b, w) not in moved]
+    return WordGraph(n, g.start, g.final, arcs, set(g.words))

@@ -282,6 +282,138 @@ def _license_sentences() -> list[str]:
     return [s.strip() for s in text.split(".") if 20 < len(s.strip()) < 200]
 
 
+# Natural numbers for the number slots the skills use; other ranges are clamped to 0..100.
+SLOT_RANGES = {"temperature": (16, 26), "brightness": (10, 100), "position": (0, 100),
+               "volume_level": (10, 100)}
+
+
+def sample_commands(config_path: Path, n: int, seed: int) -> list[str]:
+    """Random commands from the skills' templates with the home's names (for benchmarks)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from hassil.expression import (
+        Alternative,
+        ListReference,
+        Permutation,
+        RuleReference,
+        Sequence,
+        TextChunk,
+    )
+    from hassil.intents import RangeSlotList, TextSlotList
+
+    from assistant.config import load_config
+    from assistant.grammar import number_words
+    from assistant.skills import home_lists, load_skills
+
+    cfg = load_config(config_path)
+    intents = load_skills(cfg.resolve(cfg.skills_dir)).hassil_intents(home_lists(cfg))
+    rng = np.random.default_rng(seed)
+
+    def expand(e: object, data: object) -> str:
+        if isinstance(e, TextChunk):
+            return e.original_text or ""
+        if isinstance(e, Alternative):
+            if e.is_optional and rng.random() < 0.6:
+                return ""
+            items = [i for i in e.items if not (isinstance(i, TextChunk) and
+                                                i.original_text in ("s", "'s"))] or e.items
+            return expand(items[int(rng.integers(len(items)))], data)
+        if isinstance(e, Permutation):
+            return " ".join(expand(i, data) for i in rng.permutation(e.items))
+        if isinstance(e, Sequence):
+            return "".join(expand(i, data) for i in e.items)
+        if isinstance(e, RuleReference):
+            rule = data.expansion_rules.get(e.rule_name) or intents.expansion_rules[e.rule_name]
+            return expand(rule.expression, data)
+        if isinstance(e, ListReference):
+            lst = intents.slot_lists.get(e.list_name)
+            if isinstance(lst, RangeSlotList):
+                lo, hi = SLOT_RANGES.get(e.slot_name, (0, 100))
+                return f" {number_words(int(rng.integers(lo, hi + 1)))} "
+            if isinstance(lst, TextSlotList) and lst.values:
+                value = lst.values[int(rng.integers(len(lst.values)))]
+                return f" {expand(value.text_in, data)} "
+            raise ValueError(f"cannot sample list {e.list_name}")
+        return ""
+
+    blocks = [(d, s) for i in intents.intents.values() for d in i.data for s in d.sentences]
+    out: list[str] = []
+    while len(out) < n:
+        data, sentence = blocks[int(rng.integers(len(blocks)))]
+        try:
+            text = expand(sentence.expression, data)
+        except ValueError:
+            continue
+        text = text.replace("%", " percent ").replace("°", " degrees ").replace(" pct", " percent")
+        text = " ".join(text.split()).lower()
+        text = " ".join(w for w in text.split() if w not in ("s", "'s"))  # glued suffixes
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+# Commands as people in the sample home (config.yaml) would say them.
+NATURAL_COMMANDS = [
+    "turn off the kitchen lights", "turn on the hallway light", "switch off the big light",
+    "set the bedroom light to fifty percent", "dim the living room lights to thirty percent",
+    "turn on the floor lamp", "turn off all the lights downstairs", "close the kitchen blind",
+    "open the living room curtains", "close the bedroom curtains", "open the office blind",
+    "set the living room thermostat to twenty one degrees", "make it warmer in the bedroom",
+    "what is the temperature in the living room", "what's the temperature outside",
+    "pause the tv", "turn up the volume", "set the volume to forty percent",
+    "next song on the kitchen speaker", "start the vacuum", "send the vacuum back to its dock",
+    "turn on the coffee maker", "turn off the christmas tree", "turn on the bedroom fan",
+    "turn the porch light on", "turn off the desk lamp", "set the mirror light to blue",
+    "is the front door locked", "lock the back door", "turn on movie night",
+    "turn off the kids room light and close the office blind", "what time is it",
+    "turn on the night light", "switch off the extractor fan", "make the lounge light brighter",
+    "set the kitchen ceiling light to warm white", "never mind", "turn on the sprinkler",
+    "close the bathroom window", "turn off the garage light",
+]
+
+OOD_SENTENCES = [
+    "i think we should plant tomatoes in the garden this spring",
+    "the train to london leaves from platform nine",
+    "what did you have for lunch today",
+    "my sister is coming to visit next weekend",
+    "can you believe how expensive petrol has become",
+    "the dog needs a walk before it gets dark",
+    "we should book the restaurant for saturday evening",
+    "have you seen my blue jacket anywhere",
+    "the children are doing their homework upstairs",
+    "i read an interesting article about volcanoes",
+    "the plumber said he would come on tuesday morning",
+    "this soup needs a little more salt",
+    "remind me why we bought such a big sofa",
+    "the football results were a big surprise",
+    "let us go for a swim at the beach tomorrow",
+    "my phone battery is almost empty again",
+    "the neighbours are having a party tonight",
+    "she plays the violin in the school orchestra",
+    "there is a strange noise coming from the car",
+    "we need to buy milk eggs and bread",
+    "how many people are coming to dinner",
+    "the new bridge will open next summer",
+    "he fixed the bicycle with an old screwdriver",
+    "the movie was much longer than i expected",
+    "tell me a joke about penguins",
+    "who won the election last year",
+    "the cat is sleeping on the windowsill",
+    "grandma sent us a postcard from spain",
+    "i forgot to call the dentist yesterday",
+    "the paint on the fence is still wet",
+    "my favourite colour used to be green",
+    "the lights in the theatre were beautiful last night",
+    "i left the kitchen window open by mistake yesterday",
+    "the music at the wedding was far too loud",
+    "we turned the old garage into a workshop",
+    "the heating bill was enormous this winter",
+    "close your eyes and count to ten",
+    "open the book at page forty two",
+    "the fan club meets every second friday",
+    "a warm bath helps me sleep",
+]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -292,6 +424,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--sentences", type=Path, required=True, help="one command per line")
     b.add_argument("--ood", type=Path, help="one out-of-domain sentence per line")
     b.add_argument("--per-snr", type=int, default=100)
+    sn = sub.add_parser("sentences", help="print random commands sampled from the skills")
+    sn.add_argument("--config", type=Path, default=Path("config.yaml"))
+    sn.add_argument("-n", type=int, default=200)
+    sn.add_argument("--ood", action="store_true", help="print the out-of-domain sentences")
     lg = sub.add_parser("long", help="long unrelated speech for false-wake rates")
     lg.add_argument("--out", type=Path, required=True)
     lg.add_argument("--minutes", type=float, default=30.0)
@@ -307,6 +443,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ood = [s.strip() for s in args.ood.read_text().splitlines() if s.strip()]
             clips += bench_clips(ood, "ood", args.per_snr, rng, "ood")
         render(clips, args.out, args.seed)
+    elif args.cmd == "sentences":
+        lines = (OOD_SENTENCES if args.ood else
+                 NATURAL_COMMANDS + sample_commands(args.config, args.n, args.seed))
+        print("\n".join(lines))
     else:
         long_speech(args.out, args.minutes, args.seed)
     return 0

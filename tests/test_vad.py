@@ -85,7 +85,7 @@ def test_stream_end_closes_a_command_in_progress() -> None:
 
 
 def test_preroll_and_pause_frames_reach_the_recognizer_but_not_long_silence() -> None:
-    cfg = VadConfig(trailing_silence_ms=3000)
+    cfg = VadConfig(trailing_silence_ms=3000, pre_roll_ms=300, pause_fed_ms=300)
     pattern = "......" + SPEECH + "." * 40 + SPEECH + QUIET
     events, fed = run(pattern, cfg, finish=True)
     assert events == ["start@8", "end@111:stream_end"]

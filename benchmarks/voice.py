@@ -1,0 +1,199 @@
+"""Voice-path benchmark: transcripts (and actions) per SNR, out-of-domain rejection, speed, memory.
+
+Each clip of a make_speech.py set is streamed through the real path: WavSource -> Frontend
+-> Endpointer (no wake phrase) -> Recognizer, one decoder for the whole run, as the service
+would. Prints one table; `--json` also writes the figures.
+
+    python benchmarks/make_speech.py sentences -n 60 > var/speech/cmds.txt
+    python benchmarks/make_speech.py sentences --ood > var/speech/ood.txt
+    python benchmarks/make_speech.py bench --out var/speech/bench --sentences var/speech/cmds.txt \\
+        --ood var/speech/ood.txt --per-snr 100
+    python benchmarks/voice.py asr var/speech/bench
+    python benchmarks/voice.py wake var/speech/long.wav var/speech/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.asr import AsrConfig, Recognizer, Transcript
+from assistant.audio import WavSource
+from assistant.config import AudioConfig, Config, VadConfig, load_config
+from assistant.frontend import Frontend
+from assistant.grammar import build_word_graph
+from assistant.skills import home_lists, load_skills
+from assistant.vad import Endpointer, EventKind
+
+
+def grammar_for(cfg: Config) -> Any:
+    skills = load_skills(cfg.resolve(cfg.skills_dir))
+    return build_word_graph(skills.hassil_intents(home_lists(cfg)))
+
+
+def recognize(path: Path, rec: Recognizer, audio: AudioConfig, vad: VadConfig,
+              use_vad: bool = True) -> tuple[Transcript, float]:
+    """Streams one file through frontend, endpointer and recognizer; returns the first command."""
+    frontend = Frontend(audio)
+    ep = Endpointer(vad, audio.frame_ms)
+    ep.reset(timeout=False)
+    started = False
+    t_audio = 0.0
+    with WavSource(path) as source:
+        for frame in frontend.frames(source.chunks()):
+            t_audio = frame.end_ms / 1000
+            if not use_vad:
+                if not started:
+                    rec.start()
+                    started = True
+                rec.feed([frame])
+                continue
+            for e in ep.process(frame):
+                if e.kind is EventKind.START:
+                    rec.start()
+                    started = True
+                if e.kind in (EventKind.START, EventKind.AUDIO) and started:
+                    rec.feed(e.frames)
+                elif e.kind is EventKind.CANCEL:
+                    rec.cancel()
+                    started = False
+                elif e.kind is EventKind.END:
+                    return rec.finish(), t_audio
+        for e in ep.finish(int(t_audio * 1000)):
+            if e.kind is EventKind.END and started:
+                return rec.finish(), t_audio
+    if started and not use_vad:
+        return rec.finish(), t_audio
+    return Transcript("", rejected=True, reason="no speech"), t_audio
+
+
+def normalized(text: str) -> str:
+    """Words with possessive and plural endings and spacing variants evened out."""
+    text = text.replace("per cent", "percent").replace("nevermind", "never mind")
+    return " ".join(w.removesuffix("'s").rstrip("s") for w in text.split())
+
+
+class ActionJudge:
+    """Whether heard text leads to the same actions as the reference text (templates only)."""
+
+    def __init__(self, cfg: Config) -> None:
+        from assistant.pipeline import Assistant
+
+        self.assistant = Assistant(cfg, engine="rules", publish=False)
+        self.cache: dict[str, Any] = {}
+
+    def actions(self, text: str) -> Any:
+        if text not in self.cache:
+            o = self.assistant.handle_text(text, source="audio").to_json()
+            self.cache[text] = (o["status"], [(a["intent"], a["slots"], sorted(a["targets"]))
+                                              for a in o["actions"]])
+            self.assistant._pending = None  # each clip is a new conversation
+        return self.cache[text]
+
+    def same(self, ref: str, heard: str) -> bool:
+        if not heard:
+            return False
+        return bool(self.actions(ref) == self.actions(heard))
+
+
+def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
+    cfg = load_config(args.config)
+    asr = AsrConfig(rejection=args.rejection, cmn_warmup_ms=args.warmup_ms,
+                    grammar_weight=args.grammar_weight)
+    audio = replace(cfg.audio, agc=not args.no_agc)
+    vad = replace(cfg.vad, pre_roll_ms=args.pre_roll_ms if args.pre_roll_ms is not None
+                  else cfg.vad.pre_roll_ms,
+                  pause_fed_ms=args.pause_fed_ms if args.pause_fed_ms is not None
+                  else cfg.vad.pause_fed_ms)
+    t0 = time.perf_counter()
+    graph = grammar_for(cfg)
+    rec = Recognizer(graph, asr)
+    build_s = time.perf_counter() - t0
+    manifest = json.loads((args.set / "manifest.json").read_text())
+    manifest = [c for c in manifest if c["file"].startswith(args.only)]
+    if args.limit:
+        manifest = manifest[: args.limit]
+    stats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    judge = ActionJudge(cfg) if args.actions else None
+    audio_s = decode_s = 0.0
+    misses: list[str] = []
+    for clip in manifest:
+        tr, secs = recognize(args.set / clip["file"], rec, audio, vad, not args.no_vad)
+        audio_s += secs
+        decode_s += tr.decode_ms / 1000
+        ref = " ".join(clip["text"].replace(",", "").split())
+        if clip["kind"] == "ood":
+            key = "ood rejected"
+            good = tr.rejected or not tr.text
+        else:
+            key = f"exact @ {clip['snr_db']:g} dB"
+            good = tr.text == ref
+            nk = f"normalized @ {clip['snr_db']:g} dB"
+            stats[nk][0] += normalized(tr.text) == normalized(ref)
+            stats[nk][1] += 1
+            if judge is not None:
+                ak = f"actions @ {clip['snr_db']:g} dB"
+                stats[ak][0] += judge.same(ref, tr.text)
+                stats[ak][1] += 1
+            for by in (f"normalized, {clip['noise']} noise", f"normalized, voice {clip['voice']}"):
+                stats[by][0] += normalized(tr.text) == normalized(ref)
+                stats[by][1] += 1
+            stats["commands falsely rejected"][1] += 1
+            stats["commands falsely rejected"][0] += tr.rejected
+            stats["commands heard wrong, not rejected"][1] += 1
+            stats["commands heard wrong, not rejected"][0] += (
+                not tr.rejected and normalized(tr.text) != normalized(ref))
+        stats[key][0] += good
+        stats[key][1] += 1
+        if not good:
+            misses.append(f"{clip['file']}: said '{ref}' heard '{tr.text}' {tr.reason or ''}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = {k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / max(1, v[1]), 1)}
+           for k, v in sorted(stats.items())}
+    out["rtf"] = round(decode_s / max(audio_s, 1e-9), 4)
+    out["grammar_build_s"] = round(build_s, 2)
+    out["peak_rss_mb"] = round(peak_mb, 1)
+    if args.verbose:
+        print("\n".join(misses))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--config", type=Path, default=Path("config.yaml"))
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("asr", help="transcripts per SNR and out-of-domain rejection")
+    a.add_argument("set", type=Path, help="a folder made by make_speech.py bench")
+    a.add_argument("--rejection", type=float, default=AsrConfig.rejection)
+    a.add_argument("--warmup-ms", type=int, default=AsrConfig.cmn_warmup_ms)
+    a.add_argument("--grammar-weight", type=float, default=AsrConfig.grammar_weight)
+    a.add_argument("--no-agc", action="store_true")
+    a.add_argument("--pre-roll-ms", type=int)
+    a.add_argument("--pause-fed-ms", type=int)
+    a.add_argument("--no-vad", action="store_true", help="feed every frame, not only speech")
+    a.add_argument("--limit", type=int, default=0)
+    a.add_argument("--only", default="", help="only clips whose file name starts with this")
+    a.add_argument("--actions", action="store_true", help="compare actions via the pipeline")
+    args = ap.parse_args(argv)
+    figures = bench_asr(args)
+    for k, v in figures.items():
+        print(f"{k:32s} {v['pct']:6.1f} %  ({v['ok']}/{v['n']})" if isinstance(v, dict)
+              else f"{k:32s} {v}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
