@@ -1,0 +1,239 @@
+"""The voice loop: audio sources in, one Outcome per spoken command out (and published).
+
+frontend -> (wake phrase) -> VAD endpointing -> streaming recognition -> text pipeline.
+Words the recognizer commits while the user is still speaking are fed to the micro-LLM,
+whose verdict "this command is complete" lets the endpointer stop after a short pause
+instead of the full silence timeout (semantic endpointing).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import wave
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant import hermes
+from assistant.asr import AsrConfig, Recognizer, Transcript
+from assistant.audio import AudioSource, MicSource, WavSource
+from assistant.config import Config
+from assistant.errors import AssistantError, AudioError
+from assistant.feedback import Feedback
+from assistant.frontend import Frame, Frontend
+from assistant.grammar import build_word_graph
+from assistant.pipeline import Assistant, outcome_line
+from assistant.skills import home_lists
+from assistant.structs import Outcome, Status
+from assistant.vad import Endpointer, EventKind, VadEvent
+
+log = logging.getLogger(__name__)
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "packaging" / "samples"
+
+
+@dataclass
+class _Command:
+    """The command being heard: its frames (only kept for debug capture) and LM session."""
+
+    started_ms: int
+    frames: list[Frame] = field(default_factory=list)
+    session: Any = None
+    words: list[str] = field(default_factory=list)
+
+
+class VoiceLoop:
+    """Listens to one audio source at a time; the Assistant does the rest."""
+
+    def __init__(self, assistant: Assistant, config: Config, *, wake: bool = True,
+                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+        self.assistant = assistant
+        self.config = config
+        self.on_outcome = on_outcome
+        self.feedback = Feedback(config.feedback)
+        intents = assistant.skills.hassil_intents(home_lists(config))
+        self.recognizer = Recognizer(build_word_graph(intents), AsrConfig())
+        self.wake = _make_wake(config) if wake else None
+        self.listening = True  # hermes/hotword/toggleOff pauses wake detection
+        if assistant.link is not None:
+            assistant.link.subscribe(hermes.HOTWORD_TOGGLE_ON_TOPIC, self._on_toggle)
+            assistant.link.subscribe(hermes.HOTWORD_TOGGLE_OFF_TOPIC, self._on_toggle)
+
+    def _on_toggle(self, topic: str, payload: bytes) -> None:
+        toggle = hermes.parse_hotword_toggle(topic, payload)
+        if isinstance(toggle, hermes.Malformed):
+            log.warning("ignored %s: %s", topic, toggle.reason)
+        elif toggle.site_id in (self.assistant.site_id, hermes.DEFAULT_SITE_ID):
+            self.listening = toggle.on
+
+    # --- one source -----------------------------------------------------------------
+
+    def run(self, source: AudioSource, wav: str | None = None) -> list[Outcome]:
+        frontend = Frontend(self.config.audio)
+        endpointer = self._endpointer = Endpointer(self.config.vad, frontend.frame_ms)
+        awake_until_ms = -1 if self.wake is not None else sys.maxsize
+        command: _Command | None = None
+        outcomes: list[Outcome] = []
+        last_ms = 0
+        endpointer.reset(timeout=False)
+        for frame in frontend.frames(source.chunks()):
+            last_ms = frame.end_ms
+            if frame.end_ms > awake_until_ms and command is None:
+                # Asleep: only the wake phrase matters.
+                if self.wake is not None and self.listening and self.wake.process(frame):
+                    awake_until_ms = frame.end_ms + self.config.vad.no_speech_timeout_ms
+                    self._woke()
+                    endpointer.reset(timeout=False)
+                continue
+            if command is not None and self.config.debug_capture.enabled:
+                command.frames.append(frame)
+            for event in endpointer.process(frame):
+                command = self._on_event(event, command, outcomes, wav)
+                if event.kind in (EventKind.END, EventKind.TIMEOUT):
+                    endpointer.reset(timeout=False)
+                if event.kind is EventKind.END and self.wake is not None:
+                    # A follow-up ("yes", a retry) needs no second wake phrase.
+                    awake_until_ms = event.time_ms + self.config.wake.follow_up_window_ms
+        for event in endpointer.finish(last_ms):
+            command = self._on_event(event, command, outcomes, wav)
+        return outcomes
+
+    def _woke(self) -> None:
+        self.feedback.event("wake")
+        if self.assistant.link is not None:
+            self.assistant.link.publish([hermes.hotword_detected_message(
+                _wake_id(self.config), self.assistant.site_id)], durable=False)
+
+    def _on_event(self, event: VadEvent, command: _Command | None, outcomes: list[Outcome],
+                  wav: str | None) -> _Command | None:
+        if event.kind is EventKind.START:
+            self.recognizer.start()
+            lm = self.assistant.understanding.lm
+            command = _Command(started_ms=event.time_ms,
+                               session=lm.session() if lm is not None else None)
+            self._feed(command, event.frames)
+            return command
+        if event.kind is EventKind.AUDIO and command is not None:
+            self._feed(command, event.frames)
+            return command
+        if event.kind is EventKind.CANCEL:
+            self.recognizer.cancel()
+            return None
+        if event.kind is EventKind.END and command is not None:
+            decided = time.perf_counter()
+            transcript = self.recognizer.finish()
+            outcome = self._outcome(transcript, event, decided, wav)
+            self._capture(command)
+            outcomes.append(outcome)
+            if self.on_outcome is not None:
+                self.on_outcome(outcome)
+            return None
+        return command
+
+    def _feed(self, command: _Command, frames: Iterable[Frame]) -> None:
+        words = self.recognizer.feed(frames)
+        if words and command.session is not None:
+            command.words += words
+            command.session.feed_words(words)
+        # The endpointer may stop after a short pause once the words make a whole command.
+        complete = (command.session is not None and bool(command.words)
+                    and bool(command.session.is_complete()))
+        self._endpointer.set_semantic_complete(complete)
+
+    def _outcome(self, transcript: Transcript, event: VadEvent, decided: float,
+                 wav: str | None) -> Outcome:
+        # Silence heard after the last word before the command was closed: the endpoint cost.
+        start_ms = getattr(self._endpointer, "_start_ms", 0)
+        timings = {"asr": transcript.decode_ms,
+                   "endpoint_wait": float(event.time_ms - start_ms - event.speech_ms)}
+        if transcript.rejected or not transcript.text:
+            reason = transcript.reason or "nothing recognized"
+            self.feedback.event("error")
+            return Outcome(input="", source="audio", status=Status.REJECTED, reason=reason,
+                           heard="", wav=wav, speech="Sorry, I didn't catch that.",
+                           timings_ms=timings)
+        if self.assistant.link is not None:
+            self.assistant.link.publish([hermes.text_captured_message(
+                transcript.text, 1.0, transcript.audio_ms / 1000, self.assistant.site_id)],
+                durable=False)
+        outcome = self.assistant.handle_text(transcript.text, source="audio", wav=wav,
+                                             heard=transcript.text, timings_ms=timings)
+        outcome.timings_ms["end_of_speech_to_publish"] = (time.perf_counter() - decided) * 1000
+        self.feedback.event("done" if outcome.status is not Status.REJECTED else "error")
+        self.feedback.say(outcome.speech)
+        return outcome
+
+    def _capture(self, command: _Command) -> None:
+        """Debug capture: only when switched on, and never more than max_files files."""
+        cap = self.config.debug_capture
+        if not cap.enabled or not command.frames:
+            return
+        folder = self.config.resolve(cap.directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"command-{time.strftime('%Y%m%d-%H%M%S')}-{command.started_ms}.wav"
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes(b"".join(f.pcm() for f in command.frames))
+        old = sorted(folder.glob("command-*.wav"), key=lambda p: p.stat().st_mtime)
+        for stale in old[: max(0, len(old) - cap.max_files)]:
+            stale.unlink(missing_ok=True)
+
+
+def _wake_id(config: Config) -> str:
+    return config.wake.phrase.replace(" ", "_")
+
+
+def _make_wake(config: Config) -> Any:
+    try:
+        from assistant.wake import WakeDetector  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise AssistantError(f"wake phrase detection is unavailable ({exc}); "
+                             "use --no-wake") from None
+    return WakeDetector(config.wake)
+
+
+Sources = list[tuple[AudioSource, str | None]]
+
+
+def _sources(wavs: list[str] | None, mic: bool, config: Config) -> Sources:
+    if wavs:
+        return [(WavSource(Path(p)), p) for p in wavs]
+    if not mic:
+        try:
+            return [(MicSource(config.audio.device), None)]
+        except AudioError as exc:
+            samples = sorted(SAMPLES_DIR.glob("*.wav"))
+            if not samples:
+                raise
+            print(f"assistant: no microphone ({exc}); playing the bundled samples "
+                  f"from {SAMPLES_DIR} instead", file=sys.stderr)
+            return [(WavSource(p), str(p)) for p in samples]
+    return [(MicSource(config.audio.device), None)]
+
+
+def run_voice(config: Config, *, wavs: list[str] | None, mic: bool, wake: bool,
+              json_out: bool, engine: str | None) -> int:
+    """`assistant run` with audio: prints outcomes as they come, publishes actions."""
+    sources = _sources(wavs, mic, config)
+
+    def show(outcome: Outcome) -> None:
+        if json_out:
+            print(outcome_line(outcome), flush=True)
+        else:
+            print(f"> {outcome.heard or '(nothing)'}\n  {outcome.speech}", flush=True)
+
+    assistant = Assistant(config, engine=engine)
+    try:
+        loop = VoiceLoop(assistant, config, wake=wake, on_outcome=show)
+        for source, name in sources:
+            with source:
+                loop.run(source, wav=name)
+        loop.feedback.close()
+    finally:
+        left = assistant.close()
+    return 3 if left else 0
