@@ -23,6 +23,8 @@ from assistant.textnorm import Normalized, Token, normalize
 
 log = logging.getLogger(__name__)
 
+WARM_UP = ("turn on the light", "turn of the lights and close the blind",
+           "turn on the flux capacitor", "the light on and the good night white")
 CONNECTORS = ("and then", "after that", "and also", "and", "then", "also", "plus")
 MAX_SPLITS = 3  # commands per utterance the matcher tries to separate
 EXACT_CONFIDENCE = 1.0
@@ -144,7 +146,9 @@ class TemplateMatcher:
         for e in config.entities:
             if e.expose:
                 self.name_domains.setdefault(e.name, set()).add(e.domain)
-        self.match("turn on the light")  # hassil builds its caches on first use: not mid-command
+        # hassil builds per-template caches lazily; build them now, not mid-command.
+        for text in WARM_UP:
+            self.match(text)
 
     @staticmethod
     def _vocabulary(skills: SkillSet, lists: Mapping[str, object]) -> frozenset[str]:
