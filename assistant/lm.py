@@ -54,6 +54,7 @@ class DecodeStats:
     run_ms: tuple[float, ...] = ()  # wall time of each decoding model run
     total_ms: float = 0.0  # the whole parse, prefill included
     log_prob: float = 0.0  # sum of log-probabilities of the model's own choices
+    min_log_prob: float = 0.0  # the least sure of those choices
 
 
 @dataclass
@@ -77,6 +78,7 @@ class MicroLM:
         self._sess = ort.InferenceSession(model.onnx_bytes, opts,
                                           providers=["CPUExecutionProvider"])
         self.last_stats: DecodeStats | None = None
+        self._bos: np.ndarray | None = None
 
     @classmethod
     def load(cls, model_dir: Path, skills: SkillSet, min_confidence: float = 0.5) -> MicroLM:
@@ -90,9 +92,12 @@ class MicroLM:
         return logits[0], present
 
     def empty_cache(self) -> _Cache:
-        m = self.model.config
-        shape = (m.n_layer, 2, 1, m.n_head, 0, m.d_model // m.n_head)
-        return _Cache(self.run([self.vocab.id(BOS)], np.zeros(shape, dtype=np.float32))[1])
+        """The cache after <bos>: the same for every utterance, so computed once."""
+        if self._bos is None:
+            m = self.model.config
+            shape = (m.n_layer, 2, 1, m.n_head, 0, m.d_model // m.n_head)
+            self._bos = self.run([self.vocab.id(BOS)], np.zeros(shape, dtype=np.float32))[1]
+        return _Cache(self._bos)
 
     # -- one-shot ------------------------------------------------------------------------------
     def parse(self, text: str) -> Parse:
@@ -100,7 +105,8 @@ class MicroLM:
         session = self.session()
         session.words = split_words(text)
         session.text = text
-        session.feed_words([w.text for w in session.words])
+        # the whole text is known: one model run for all its words, not one per word
+        session.prefill_all(session.tokens.commit([w.text for w in session.words]))
         return session.finish()
 
     def session(self) -> LMSession:
@@ -109,15 +115,15 @@ class MicroLM:
     def decode(self, cache: _Cache, words: list[TokenizedWord],
                max_new_tokens: int = MAX_NEW_TOKENS) -> tuple[Constraint, DecodeStats]:
         """Greedy constrained decoding after <sep>; `cache` is left untouched."""
-        return _decode(self.run, self.vocab, cache, words, self.model.config.max_positions,
+        return decode_loop(self.run, self.vocab, cache, words, self.model.config.max_positions,
                        max_new_tokens)
 
-    def confidence(self, log_prob: float) -> float:
-        a, b = self.model.calibration
-        return 1.0 / (1.0 + math.exp(-(a * log_prob + b)))
+    def confidence(self, stats: DecodeStats) -> float:
+        """Calibrated P(the parse is right), from how sure each choice was."""
+        return calibrated(self.model.calibration, stats.log_prob, stats.min_log_prob)
 
 
-def _decode(run: Callable[[list[int], np.ndarray], tuple[np.ndarray, np.ndarray]],
+def decode_loop(run: Callable[[list[int], np.ndarray], tuple[np.ndarray, np.ndarray]],
             vocab: ActionVocab, cache: _Cache, words: list[TokenizedWord],
             max_positions: int, max_new_tokens: int) -> tuple[Constraint, DecodeStats]:
     constraint = Constraint(vocab, [w.text for w in words], [w.ids for w in words])
@@ -128,7 +134,7 @@ def _decode(run: Callable[[list[int], np.ndarray], tuple[np.ndarray, np.ndarray]
     pending = [vocab.id(SEP)]
     runs: list[float] = []
     forced = out = 0
-    log_prob = 0.0
+    log_prob = min_log_prob = 0.0
     stop = StopReason.MAX_TOKENS
     while out < max_new_tokens and past.shape[4] + len(pending) < max_positions:
         allowed = constraint.allowed()
@@ -146,7 +152,9 @@ def _decode(run: Callable[[list[int], np.ndarray], tuple[np.ndarray, np.ndarray]
             best = int(scores.argmax())
             token = allowed[best]
             # probability among the allowed tokens only: the grammar ruled out the rest
-            log_prob += float(scores[best] - np.logaddexp.reduce(scores))
+            chosen = float(scores[best] - np.logaddexp.reduce(scores))
+            log_prob += chosen
+            min_log_prob = min(min_log_prob, chosen)
         constraint.advance(token)
         out += 1
         if constraint.done:
@@ -157,7 +165,14 @@ def _decode(run: Callable[[list[int], np.ndarray], tuple[np.ndarray, np.ndarray]
         if token != vocab.id(NONE):
             pending.append(token)
     return constraint, DecodeStats(stop, len(runs), forced, out, prompt, tuple(runs),
-                                   log_prob=log_prob)
+                                   log_prob=log_prob, min_log_prob=min_log_prob)
+
+
+def calibrated(weights: tuple[float, float, float], log_prob: float, min_log_prob: float) -> float:
+    """sigmoid(a * log_prob + b * min_log_prob + c), computed without overflow."""
+    a, b, c = weights
+    z = a * log_prob + b * min_log_prob + c
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
 class LMSession:
@@ -185,13 +200,32 @@ class LMSession:
             del self.cache.lengths[keep:]
         self._prefill(new)
 
-    def _prefill(self, new: list[TokenizedWord]) -> None:
-        room = self.lm.model.config.max_positions - MAX_NEW_TOKENS
+    def _fitting(self, new: list[TokenizedWord]) -> list[TokenizedWord]:
+        """The words that still fit; an overlong input's tail is ignored, not overflowed."""
+        room = self.lm.model.config.max_positions - MAX_NEW_TOKENS - self.cache.past.shape[4]
+        out = []
         for w in new:
-            if self.cache.past.shape[4] + len(w.ids) > room:
-                break  # overlong input: the tail is ignored rather than overflow positions
+            room -= len(w.ids)
+            if room < 0:
+                break
+            out.append(w)
+        return out
+
+    def _prefill(self, new: list[TokenizedWord]) -> None:
+        for w in self._fitting(new):
             self.cache.past = self.lm.run(list(w.ids), self.cache.past)[1]
             self.cache.lengths.append(self.cache.past.shape[4])
+
+    def prefill_all(self, new: list[TokenizedWord]) -> None:
+        """Run all the words at once (no per-word rollback points are needed)."""
+        fitting = self._fitting(new)
+        ids = [i for w in fitting for i in w.ids]
+        if ids:
+            start = self.cache.past.shape[4]
+            self.cache.past = self.lm.run(ids, self.cache.past)[1]
+            for w in fitting:
+                start += len(w.ids)
+                self.cache.lengths.append(start)
 
     def _parse(self) -> Parse:
         committed = self.tokens.committed[: len(self.cache.lengths)]
@@ -199,7 +233,7 @@ class LMSession:
         if self._speculative is not None and self._speculative[0] == key:
             return self._speculative[1]
         constraint, stats = self.lm.decode(self.cache, committed)
-        confidence = self.lm.confidence(stats.log_prob)
+        confidence = self.lm.confidence(stats)
         words = self.words or _joined_words(committed)
         text = self.text if self.text is not None else " ".join(key)
         if not constraint.actions:

@@ -4,12 +4,17 @@ The micro-LLM writes an action sequence after the utterance, e.g. for "kitchen l
 and close the blinds":
 
     <sep> intent:HassTurnOff slot:area ▁kitchen <end> slot:domain value:light
-          <and> intent:HassSetPosition slot:device_class value:blind slot:position value:0 <eos>
+          <and> ▁close intent:HassSetPosition slot:device_class value:blind
+          slot:position value:0 <eos>
 
 Names, areas, floors, free text and numbers are copied word by word from the input (so a
-name added to config.yaml needs no retrain); enums are value tokens. `Constraint` is the
-state machine that admits only sequences that parse: intents from the skills, each intent's
-own slots in declaration order, that slot's values, and copies of whole input words.
+name added to config.yaml needs no retrain); enums are value tokens. Each command after the
+first starts with an anchor: the first token of the word where that command begins
+("▁close"), strictly after the previous anchor. The anchor moves the model's attention to
+the right part of the utterance and rules out saying the same command twice. `Constraint`
+is the state machine that admits only sequences that parse: intents from the skills, each
+intent's own slots in declaration order, that slot's values, copies of whole input words,
+and anchors that move forward.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class SlotTarget:
 class ActionTarget:
     intent: str
     slots: tuple[SlotTarget, ...] = ()
+    anchor: int = 0  # index of the word where this command begins (0 for the first)
 
 
 class ActionVocab:
@@ -65,14 +71,15 @@ class ActionVocab:
     def name(self, token_id: int) -> str:
         return self.tokens[token_id - self.base]
 
-    def encode(self, actions: Sequence[ActionTarget], word_ids: Sequence[Sequence[int]]) -> list[int]:
+    def encode(self, actions: Sequence[ActionTarget],
+               word_ids: Sequence[Sequence[int]]) -> list[int]:
         """Target ids after <sep>, ending in <eos>; an empty list of actions is <none>."""
         if not actions:
             return [self.id(NONE), self.id(EOS)]
         out: list[int] = []
         for n, act in enumerate(actions):
             if n:
-                out.append(self.id(AND))
+                out += [self.id(AND), word_ids[act.anchor][0]]
             out.append(self.id(f"intent:{act.intent}"))
             for st in act.slots:
                 out.append(self.id(f"slot:{st.slot}"))
@@ -87,6 +94,8 @@ class ActionVocab:
 
 class Phase(str, Enum):
     START = "start"  # expects an intent or <none>
+    ANCHOR = "anchor"  # after <and>: expects the first token of a later word
+    ANCHORED = "anchored"  # after an anchor: expects an intent
     INTENT = "intent"  # expects a slot, <and> or <eos>
     SLOT = "slot"  # expects a value token or the first token of a copy
     COPY = "copy"  # expects the next input token or <end>
@@ -108,59 +117,73 @@ class Constraint:
     _slot_index: int = -1
     _slot: SlotRule | None = None
     _copies: list[tuple[int, int]] = field(default_factory=list)  # (start pos, next pos)
+    _anchor: int = 0  # word where the current command begins
 
     def __post_init__(self) -> None:
         self._flat = [i for ids in self.word_ids for i in ids]
         self._word_of = [w for w, ids in enumerate(self.word_ids) for _ in ids]
         self._starts = {p for p in range(len(self._flat))
                         if p == 0 or self._word_of[p] != self._word_of[p - 1]}
-        self._numberish = [parse_number([w]) is not None or w in _NUMBER_PARTS for w in self.words]
+        self._first_pos = {self._word_of[p]: p for p in sorted(self._starts, reverse=True)}
+        n = len(self.words)
+        # Spans a copy may take, as word ranges: any words for names and text; for numbers
+        # only ranges that read as a number, so that a copy can never run into a dead end.
+        self._ends: dict[bool, list[set[int]]] = {
+            False: [set(range(i + 1, min(n, i + MAX_SPAN_WORDS) + 1)) for i in range(n)],
+            True: [{j for j in range(i + 1, min(n, i + MAX_SPAN_WORDS) + 1)
+                    if parse_number(self.words[i:j]) is not None} for i in range(n)],
+        }
+
+    def _ends_for(self, slot: SlotRule) -> list[set[int]]:
+        return self._ends[slot.type is SlotType.NUMBER]
+
+    def _fillable(self, slot: SlotRule) -> bool:
+        """A slot is offered only if some value can complete it."""
+        return bool(slot.values) or (slot.type in COPY_TYPES and any(self._ends_for(slot)))
 
     # -- what is allowed ---------------------------------------------------------------------
     def allowed(self) -> list[int]:
         v = self.vocab
         if self.phase is Phase.START:
             return [v.id(NONE), *(v.id(f"intent:{n}") for n in v.rules)]
+        if self.phase is Phase.ANCHOR:
+            return sorted({ids[0] for ids in self.word_ids[self._anchor + 1:]})
+        if self.phase is Phase.ANCHORED:
+            return [v.id(f"intent:{n}") for n in v.rules]
         if self.phase is Phase.NONE:
             return [v.id(EOS)]
         if self.phase is Phase.INTENT:
             assert self._intent is not None
-            out = [v.id(f"slot:{s.name}") for s in self._intent.slots[self._slot_index + 1:]]
-            if len(self.actions) + 1 < MAX_ACTIONS:
+            out = [v.id(f"slot:{s.name}") for s in self._intent.slots[self._slot_index + 1:]
+                   if self._fillable(s)]
+            if len(self.actions) + 1 < MAX_ACTIONS and self._anchor + 1 < len(self.words):
                 out.append(v.id(AND))
             return [*out, v.id(EOS)]
         if self.phase is Phase.SLOT:
             assert self._slot is not None
             out = [v.id(f"value:{x}") for x in self._slot.values]
             if self._slot.type in COPY_TYPES:
-                out += sorted({self._flat[p] for p in self._starts if self._word_ok(p)})
+                ends = self._ends_for(self._slot)
+                out += sorted({self._flat[self._first_pos[w]] for w in range(len(self.words))
+                               if ends[w]})
             return out
         if self.phase is Phase.COPY:
             return self._copy_allowed()
         return []
 
-    def _word_ok(self, pos: int) -> bool:
-        assert self._slot is not None
-        return self._slot.type is not SlotType.NUMBER or self._numberish[self._word_of[pos]]
-
     def _copy_allowed(self) -> list[int]:
+        assert self._slot is not None
+        ends = self._ends_for(self._slot)
         out: set[int] = set()
         for start, nxt in self._copies:
-            at_boundary = nxt == len(self._flat) or nxt in self._starts
-            if at_boundary and self._span_ok(start, nxt):
+            first = self._word_of[start]
+            if (nxt == len(self._flat) or nxt in self._starts) and \
+                    self._word_of[nxt - 1] + 1 in ends[first]:
                 out.add(self.vocab.id(END))
-            if nxt < len(self._flat):
-                n_words = self._word_of[nxt] - self._word_of[start] + 1
-                if nxt not in self._starts or (n_words <= MAX_SPAN_WORDS and self._word_ok(nxt)):
-                    out.add(self._flat[nxt])
+            if nxt < len(self._flat) and (nxt not in self._starts or any(
+                    j > self._word_of[nxt] for j in ends[first])):
+                out.add(self._flat[nxt])
         return sorted(out)
-
-    def _span_ok(self, start: int, nxt: int) -> bool:
-        assert self._slot is not None
-        if self._slot.type is not SlotType.NUMBER:
-            return True
-        first, last = self._word_of[start], self._word_of[nxt - 1]
-        return parse_number(self.words[first:last + 1]) is not None
 
     # -- recording a choice ------------------------------------------------------------------
     def advance(self, token_id: int) -> None:
@@ -169,13 +192,20 @@ class Constraint:
             raise ValueError(f"token {token_id} not allowed in phase {self.phase.value}")
         if token_id >= self.vocab.base:
             self._advance_action(self.vocab.name(token_id))
+        elif self.phase is Phase.ANCHOR:
+            self._anchor = next(w for w in range(self._anchor + 1, len(self.words))
+                                if self.word_ids[w][0] == token_id)
+            self.phase = Phase.ANCHORED
         elif self.phase is Phase.SLOT:
+            assert self._slot is not None
+            ends = self._ends_for(self._slot)
             self._copies = [(p, p + 1) for p in sorted(self._starts)
-                            if self._flat[p] == token_id and self._word_ok(p)]
+                            if self._flat[p] == token_id and ends[self._word_of[p]]]
             self.phase = Phase.COPY
         else:
             self._copies = [(s, n + 1) for s, n in self._copies
                             if n < len(self._flat) and self._flat[n] == token_id]
+            self._copies = [c for c in self._copies if self._viable(c)]
 
     def _advance_action(self, tok: str) -> None:
         if tok == NONE:
@@ -185,7 +215,7 @@ class Constraint:
             self.phase = Phase.DONE
         elif tok == AND:
             self._close_action()
-            self.phase = Phase.START
+            self.phase = Phase.ANCHOR
         elif tok.startswith("intent:"):
             self._intent = self.vocab.rules[tok[len("intent:"):]]
             self._slots, self._slot_index = [], -1
@@ -202,23 +232,31 @@ class Constraint:
             self.phase = Phase.INTENT
         elif tok == END:
             assert self._slot is not None
+            ends = self._ends_for(self._slot)
             start, nxt = next((s, n) for s, n in self._copies
-                              if n == len(self._flat) or n in self._starts)
+                              if (n == len(self._flat) or n in self._starts)
+                              and self._word_of[n - 1] + 1 in ends[self._word_of[s]])
             span = (self._word_of[start], self._word_of[nxt - 1] + 1)
             self._slots.append(SlotTarget(self._slot.name, span=span))
             self.phase = Phase.INTENT
 
+    def _viable(self, copy: tuple[int, int]) -> bool:
+        """A partial copy that can still end on a whole, valid span."""
+        assert self._slot is not None
+        start, nxt = copy
+        last_word = self._word_of[nxt - 1]
+        return any(j > last_word for j in self._ends_for(self._slot)[self._word_of[start]])
+
     def _close_action(self) -> None:
         if self._intent is not None:
-            self.actions.append(ActionTarget(self._intent.name, tuple(self._slots)))
+            self.actions.append(ActionTarget(self._intent.name, tuple(self._slots),
+                                             self._anchor))
             self._intent = None
 
     @property
     def done(self) -> bool:
         return self.phase is Phase.DONE
 
-
-_NUMBER_PARTS = frozenset({"hundred", "point", "a", "and"})
 
 
 def to_parsed(actions: Sequence[ActionTarget], words: Sequence[Word],

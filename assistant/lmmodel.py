@@ -42,7 +42,7 @@ class LoadedModel:
     tokenizer: Tokenizer
     vocab: ActionVocab
     config: StepConfig
-    calibration: tuple[float, float]  # confidence = sigmoid(a * log_prob + b)
+    calibration: tuple[float, float, float]  # sigmoid(a * log_prob + b * min_log_prob + c)
     onnx_bytes: bytes
     manifest: dict[str, Any]
 
@@ -104,7 +104,7 @@ def load_model(model_dir: Path, skills: SkillSet) -> LoadedModel:
         config = StepConfig(int(m["n_layer"]), int(m["n_head"]), int(m["d_model"]),
                             int(m["max_positions"]))
         cal = manifest["calibration"]
-        calibration = (float(cal["a"]), float(cal["b"]))
+        calibration = (float(cal["a"]), float(cal["b"]), float(cal["c"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{model_dir / MANIFEST}: missing or bad field {exc}") from exc
     return LoadedModel(tokenizer, vocab, config, calibration, onnx_bytes, manifest)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hassil import Intents, RangeSlotList, TextSlotList
-from hassil.expression import TextChunk
+from hassil.expression import Group, ListReference, Sentence, TextChunk
 
 from assistant.skills import SkillSet, SlotType
 
@@ -67,7 +67,7 @@ def intent_rules(skills: SkillSet) -> tuple[IntentRule, ...]:
             lists = {**intents.slot_lists, **data.slot_lists}
             rules_here = {**intents.expansion_rules, **data.expansion_rules}
             for sentence in data.sentences:
-                for ref in sentence.expression.list_references(rules_here):
+                for ref in list_refs(sentence, rules_here):
                     slot_list = lists.get(ref.list_name)
                     if isinstance(slot_list, TextSlotList) and ref.slot_name in values:
                         values[ref.slot_name].update(_list_outs(slot_list))
@@ -75,6 +75,14 @@ def intent_rules(skills: SkillSet) -> tuple[IntentRule, ...]:
                       for s in spec.slots.values())
         rules.append(IntentRule(name, slots))
     return tuple(rules)
+
+
+def list_refs(sentence: Sentence, rules: dict[str, Sentence]) -> list[ListReference]:
+    """Every {list} a template uses, also through its <rules>."""
+    expr = sentence.expression
+    if isinstance(expr, ListReference):
+        return [expr]
+    return list(expr.list_references(rules)) if isinstance(expr, Group) else []
 
 
 def _list_outs(slot_list: TextSlotList) -> list[str]:

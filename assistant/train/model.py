@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F  # noqa: N812
+from torch.nn import functional as F
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,26 @@ class ModelConfig:
     d_model: int = 160  # residual width; 160 keeps int8 weights near 1 MB
     d_ff: int = 480  # feed-forward width (3x, not 4x: more steps per minute beat width here)
     dropout: float = 0.0  # the data is synthetic and plentiful; dropout only slowed learning
+    rope_base: float = 10000.0  # rotary position frequencies; relative positions let
+    # attention find "the word after the one just copied", which absolute ones learnt slowly
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def rope_tables(cfg: ModelConfig) -> tuple[Tensor, Tensor]:
+    """cos and sin, each (max_positions, Dh / 2)."""
+    half = cfg.d_model // cfg.n_head // 2
+    freqs = cfg.rope_base ** (-torch.arange(half, dtype=torch.float32) / half)
+    angles = torch.arange(cfg.max_positions, dtype=torch.float32)[:, None] * freqs[None]
+    return torch.cos(angles), torch.sin(angles)
+
+
+def rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """Rotary embedding of x (B, H, T, Dh) with cos/sin (T, Dh / 2), rotate-half layout."""
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
 class Block(nn.Module):
@@ -36,6 +53,7 @@ class Block(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.n_head = cfg.n_head
+        self.scale = 1.0 / math.sqrt(cfg.d_model // cfg.n_head)
         self.ln1 = nn.LayerNorm(cfg.d_model)
         self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
         self.proj = nn.Linear(cfg.d_model, cfg.d_model)
@@ -44,36 +62,38 @@ class Block(nn.Module):
         self.out = nn.Linear(cfg.d_ff, cfg.d_model)
         self.dropout = nn.Dropout(cfg.dropout)
 
-    def _heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def _heads(self, x: Tensor, cos: Tensor, sin: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         b, t, c = x.shape  # (B, T, C)
         q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
         shape = (b, t, self.n_head, c // self.n_head)
-        # each (B, H, T, Dh)
-        return (q.view(shape).transpose(1, 2), k.view(shape).transpose(1, 2),
-                v.view(shape).transpose(1, 2))
+        # each (B, H, T, Dh); keys are cached already rotated
+        return (rotate(q.view(shape).transpose(1, 2), cos, sin),
+                rotate(k.view(shape).transpose(1, 2), cos, sin), v.view(shape).transpose(1, 2))
 
     def _mlp(self, x: Tensor) -> Tensor:
-        return x + self.dropout(self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh")))
+        y: Tensor = self.dropout(self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh")))
+        return x + y
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
         """x (B, T, C), right-padded: causality alone keeps padding out of real positions."""
         b, t, c = x.shape
-        q, k, v = self._heads(x)
+        q, k, v = self._heads(x, cos, sin)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, H, T, Dh)
         x = x + self.dropout(self.proj(y.transpose(1, 2).reshape(b, t, c)))
         return self._mlp(x)
 
-    def step(self, x: Tensor, past_k: Tensor, past_v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def step(self, x: Tensor, past_k: Tensor, past_v: Tensor, cos: Tensor,
+             sin: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """x (1, T, C) new tokens; past_k/v (1, H, P, Dh). Returns x and the grown cache."""
         b, t, c = x.shape
-        q, k, v = self._heads(x)
+        q, k, v = self._heads(x, cos, sin)
         k = torch.cat([past_k, k], dim=2)  # (1, H, P+T, Dh)
         v = torch.cat([past_v, v], dim=2)
         total = k.shape[2]
         # new token i sits at absolute position P+i and may see positions <= P+i
         rows = torch.arange(t, device=x.device)[:, None] + (total - t)
         cols = torch.arange(total, device=x.device)[None, :]
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(c // self.n_head)  # (1, H, T, P+T)
+        scores = (q @ k.transpose(-2, -1)) * self.scale  # (1, H, T, P+T)
         scores = scores.masked_fill(cols > rows, float("-inf"))
         y = torch.softmax(scores, dim=-1) @ v  # (1, H, T, Dh)
         x = x + self.proj(y.transpose(1, 2).reshape(b, t, c))
@@ -81,13 +101,18 @@ class Block(nn.Module):
 
 
 class MicroLM(nn.Module):
-    """Token + position embeddings, n_layer blocks, a final norm, tied output projection."""
+    """Token embeddings, n_layer rotary blocks, a final norm, tied output projection."""
+
+    cos: Tensor  # (max_positions, Dh / 2) rotary tables, buffers
+    sin: Tensor
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.tok = nn.Embedding(cfg.vocab_size, cfg.d_model)
-        self.pos = nn.Embedding(cfg.max_positions, cfg.d_model)
+        cos, sin = rope_tables(cfg)
+        self.register_buffer("cos", cos, persistent=False)
+        self.register_buffer("sin", sin, persistent=False)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.ln_f = nn.LayerNorm(cfg.d_model)
         self.apply(self._init)
@@ -107,22 +132,27 @@ class MicroLM(nn.Module):
     def hidden(self, tokens: Tensor) -> Tensor:
         """tokens (B, T) -> final hidden states (B, T, C)."""
         t = tokens.shape[1]
-        x = self.tok(tokens) + self.pos(torch.arange(t, device=tokens.device))[None]
+        x = self.tok(tokens)
+        cos, sin = self.cos[:t], self.sin[:t]
         for block in self.blocks:
-            x = block(x)
-        return self.ln_f(x)
+            x = block(x, cos, sin)
+        h: Tensor = self.ln_f(x)
+        return h
 
     def logits(self, h: Tensor) -> Tensor:
-        return h @ self.tok.weight.T  # tied weights: (..., C) -> (..., V)
+        out: Tensor = h @ self.tok.weight.T  # tied weights: (..., C) -> (..., V)
+        return out
 
     def step(self, tokens: Tensor, past: Tensor) -> tuple[Tensor, Tensor]:
-        """tokens (1, T); past (L, 2, 1, H, P, Dh) -> last logits (1, V), present (L, 2, 1, H, P+T, Dh)."""
+        """tokens (1, T), past (L, 2, 1, H, P, Dh) -> logits (1, V), present (.., P+T, Dh)."""
         t = tokens.shape[1]
-        start = past.shape[4]
-        x = self.tok(tokens) + self.pos(torch.arange(t, device=tokens.device) + start)[None]
+        positions = torch.arange(t, device=tokens.device) + past.shape[4]
+        cos, sin = self.cos[positions], self.sin[positions]
+        x = self.tok(tokens)
         present = []
         for i, block in enumerate(self.blocks):
-            x, k, v = block.step(x, past[i, 0], past[i, 1])
+            assert isinstance(block, Block)
+            x, k, v = block.step(x, past[i, 0], past[i, 1], cos, sin)
             present.append(torch.stack([k, v]))
         h = self.ln_f(x[:, -1])
         return self.logits(h), torch.stack(present)

@@ -49,7 +49,8 @@ _FRAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("(what's|what is|how's) the weather [like] [{day}] [in {city}]", ()),
     ("is it going to (rain|snow|be sunny|be windy) {day}", ()),
     ("when does the (store|supermarket|pharmacy|bank|library|post office) (open|close)", ()),
-    ("how do (you|i) (spell|say|cook|make|pronounce) (lasagna|pancakes|necessary|croissant|rice)", ()),
+    ("how do (you|i) (spell|say|cook|make|pronounce) "
+     "(lasagna|pancakes|necessary|croissant|rice)", ()),
     ("what does (ubiquitous|serendipity|ephemeral|gregarious) mean", ()),
     ("tell me a (joke|story|fun fact|riddle)", ()),
     ("what's the (news|latest news|score|traffic like) [{day}]", ()),

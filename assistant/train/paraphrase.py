@@ -23,6 +23,8 @@ expansion_rules:
   p_tv: "(tv|telly|television|speaker|speakers|music|stereo|radio|sound)"
   p_vac: "(vacuum|roomba|robot|robot vacuum|hoover|vacuum cleaner|robo vac)"
   p_heat: "(heating|heat|thermostat|heater|radiators|temperature)"
+  p_reason: "(<p_who> (going|heading|off) (out|to bed|to work|upstairs|downstairs|for a walk)|<p_who> (done|finished) (cooking|eating|working|reading|for the day|here)|<p_who> (asleep|sleeping|tired|back|home|leaving|cooking|reading|busy)|(i|we) need (some sleep|a break|coffee|to focus|to relax)|it's (late|early|getting late|time|too harsh|too noisy|annoying|story time)|(they've|guests have|the kids have) (arrived|left|gone)|nobody('s| is) (using it|watching|in there|home)|before i forget|just in case|thanks|cheers)"
+  p_who: "(i'm|we're|she's|he's|they're|the kids are|the baby's|everyone's|i am|we are)"
 lists:
   p_pct: {range: {from: 0, to: 100}}
   p_temp: {range: {from: 5, to: 30, fractions: halves}}
@@ -41,6 +43,22 @@ lists:
 intents:
   HassTurnOff:
     data:
+      - sentences:
+          - "<p_name>, (switch|turn|shut|put) it off"
+          - "(someone|somebody|you|i|the kids) left <p_name> on, (turn|switch|shut) it off"
+          - "<p_name> off, (<p_reason>)"
+          - "(<p_reason>), (switch|turn) <p_name> off"
+          - "(<p_reason>), <p_name> off"
+          - "off (with|goes) <p_name>"
+          - "<p_name> can go off, (<p_reason>)"
+          - "i'm done with <p_name>, (turn|switch) it off"
+      - sentences:
+          - "<p_area> (doesn't|does not) need (a|the|any) (light|lights) on"
+          - "(<p_reason>), <p_lights> off <p_where>"
+          - "(<p_reason>), (turn|switch) (the|all the) <p_lights> off <p_where>"
+          - "<p_the> <p_lights> <p_where>, (switch|turn) them off"
+          - "(someone|somebody|you|i) left the <p_lights> on <p_where>, (turn|switch) them off"
+        slots: {domain: light}
       - sentences:
           - "(douse|extinguish|knock off|kill off|shut off|cut off|put out) <p_the> <p_lights> <p_where>"
           - "(no more|enough) <p_lights> <p_where>"
@@ -65,6 +83,27 @@ intents:
           - "(stop|halt) <p_name> <p_in>"
   HassTurnOn:
     data:
+      - sentences:
+          - "<p_name>, (switch|turn|put) it on"
+          - "(give me|i need|we need|i'd like) <p_name> [on] [please]"
+          - "(get|set) <p_name> (going|running|started)"
+          - "fire <p_name> up"
+          - "(kick off|start up|get going) <p_name>"
+          - "<p_name> on, (<p_reason>)"
+          - "(<p_reason>), (switch|turn|put) <p_name> on"
+          - "(<p_reason>), <p_name> on"
+          - "(leave|keep) <p_name> on [please]"
+      - sentences:
+          - "<p_area> (needs|could use|wants) (its|the|some) (light|lights) on"
+          - "(<p_reason>), <p_lights> on <p_where>"
+          - "(<p_reason>), (turn|switch|put) (the|some) <p_lights> on <p_where>"
+          - "<p_the> <p_lights> <p_where>, (switch|turn|put) them on"
+          - "i want (every|each|all the) <p_lights> <p_where> on"
+        slots: {domain: light}
+      - sentences:
+          - "<p_name>, lock it [up]"
+          - "make sure <p_name> is locked"
+        slots: {domain: lock}
       - sentences:
           - "(give me|i need|i want|we need|let's have|let there be) [some] light <p_where>"
           - "(get|bring) <p_the> <p_lights> on <p_where>"
@@ -293,7 +332,7 @@ intents:
           - "(what's|what is) (today|the date today)"
           - "(what|which) day of the (week|month) is it"
           - "(remind me|tell me) what (day|date) it is"
-"""
+"""  # noqa: E501 (template lines read best unbroken)
 
 
 def paraphrase_templates(intent_names: set[str]) -> dict[str, Any]:

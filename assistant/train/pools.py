@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import random
 
-ROOMS = tuple(
-    "kitchen bedroom bathroom hallway hall office study garage basement attic den nursery "
-    "laundry porch patio garden playroom closet pantry mudroom lounge conservatory library "
-    "gym workshop loft cellar sunroom landing entrance entryway foyer stairs staircase toilet "
-    "washroom ensuite studio shed driveway balcony terrace deck yard backyard corridor lobby "
-    "veranda greenhouse cabin annex lounge nook".split()
-)
+ROOMS = ("kitchen", "bedroom", "bathroom", "hallway", "hall", "office", "study", "garage",
+         "basement", "attic", "den", "nursery", "laundry", "porch", "patio", "garden", "playroom",
+         "closet", "pantry", "mudroom", "lounge", "conservatory", "library", "gym", "workshop",
+         "loft", "cellar", "sunroom", "landing", "entrance", "entryway", "foyer", "stairs",
+         "staircase", "toilet", "washroom", "ensuite", "studio", "shed", "driveway", "balcony",
+         "terrace", "deck", "yard", "backyard", "corridor", "lobby", "veranda", "greenhouse",
+         "cabin", "annex", "nook")
 # Rooms of several words: copied as one span.
 ROOMS_MULTI = (
     "living room", "dining room", "laundry room", "utility room", "guest room",
@@ -68,15 +68,29 @@ ADJECTIVES = ("big", "small", "little", "main", "front", "back", "left", "right"
 SYLLABLES = ("ka", "lo", "mi", "zen", "tor", "bri", "vel", "nax", "qua", "dor", "fi", "ru",
              "sel", "pim", "zo", "gra", "ul", "ke", "von", "tas", "lem", "bo", "nik", "shi",
              "yar", "pel", "dro", "wix", "fen", "chu", "osk", "tib", "mar", "glo", "ere")
-ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+        "nineteen")
 TENS_WORDS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
               "ninety")
 
 
+CONSONANTS = "bcdfghjklmnpqrstvwxz"
+VOWELS = "aeiouy"
+BRANDS = ("hue", "ikea", "tradfri", "sonos", "nest", "ecobee", "dyson", "philips", "lifx",
+          "nanoleaf", "govee", "shelly", "tado", "roborock", "eufy", "bose", "marantz",
+          "yamaha", "tapo", "meross", "aqara", "wiz", "sengled", "kasa", "wemo", "arlo")
+
+
 def nonsense(rng: random.Random) -> str:
-    """An invented word of 2-3 syllables: names the model cannot have memorised."""
-    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+    """An invented word: names the model cannot have memorised, spelt with any letters."""
+    r = rng.random()
+    if r < 0.35:
+        return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+    if r < 0.5:
+        return rng.choice(BRANDS)
+    word = "".join(rng.choice(CONSONANTS) + rng.choice(VOWELS) for _ in range(rng.randint(1, 3)))
+    return word + (rng.choice(CONSONANTS) if rng.random() < 0.6 else "")
 
 
 def room(rng: random.Random) -> str:

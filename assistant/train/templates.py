@@ -160,10 +160,11 @@ class TemplateSampler:
         slot_list = t.lists.get(ref.list_name)
         if inline is not None:
             lo, hi, step = inline
-            return _Filled(pools.say_number(rng, rng.randrange(lo, hi + 1, step)), slot)
+            return _Filled(pools.say_number(rng, rng.randrange(lo, hi + 1, step)) + " ", slot)
         if isinstance(slot_list, RangeSlotList):
-            return _Filled(pools.say_number(rng, self._number(rng, t.intent, slot, slot_list)),
-                           slot)
+            # the trailing space keeps "{n}<percent>" from gluing "ninety" to "percent"
+            number = self._number(rng, t.intent, slot, slot_list)
+            return _Filled(pools.say_number(rng, number) + " ", slot)
         if isinstance(slot_list, TextSlotList):
             choice = rng.choice(slot_list.values)
             parts: list[_Filled] = []

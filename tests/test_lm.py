@@ -1,0 +1,247 @@
+"""The micro-LLM runtime: the committed model through onnxruntime, the step loop, the checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.config import Entity, load_config
+from assistant.errors import ModelError
+from assistant.lm import MicroLM, StopReason, decode_loop
+from assistant.lmgrammar import AND, EOS, MAX_ACTIONS, ActionVocab, Constraint, format_actions
+from assistant.lmmodel import FORMAT_VERSION, MANIFEST, ONNX_FILE
+from assistant.lmspec import COPY_TYPES, intent_rules, parse_number
+from assistant.skills import SkillSet, SlotType, load_skills
+from assistant.tokenizer import TokenizedWord
+
+REPO = Path(__file__).resolve().parent.parent
+MODELS = REPO / "models"
+
+
+@pytest.fixture(scope="module")
+def skills() -> SkillSet:
+    return load_skills(REPO / "skills")
+
+
+@pytest.fixture(scope="module")
+def lm(skills: SkillSet) -> MicroLM:
+    return MicroLM.load(MODELS, skills)
+
+
+def _summary(lm: MicroLM, text: str) -> str:
+    parse = lm.parse(text)
+    if not parse.intents:
+        return "none"
+    return " ; ".join(" ".join([p.intent, *(f"{k}={v.value}" for k, v in p.slots.items())])
+                      for p in parse.intents)
+
+
+# Golden outputs of the committed model at temperature 0 (greedy): retraining the default
+# model changes these only if it changes what the model understands.
+GOLDEN = {
+    "turn off the kitchen lights": "HassTurnOff area=kitchen domain=light",
+    "set the bedroom lamp to 40 percent": "HassLightSet name=bedroom lamp domain=light "
+                                          "brightness=40",
+    "close the blinds in the office": "HassSetPosition area=office device_class=blind "
+                                      "position=0",
+    "what time is it": "HassGetCurrentTime",
+    "tell me a joke": "none",
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), list(GOLDEN.items()))
+def test_golden(lm: MicroLM, text: str, expected: str) -> None:
+    assert _summary(lm, text) == expected
+
+
+def test_copies_carry_offsets_into_the_input(lm: MicroLM) -> None:
+    text = "Turn OFF the Kitchen lights!"
+    parse = lm.parse(text)
+    area = parse.intents[0].slots["area"]
+    assert area.value == "kitchen"
+    assert area.start_char is not None and area.end_char is not None
+    assert text[area.start_char:area.end_char] == "Kitchen"
+
+
+def test_numbers_come_out_as_numbers(lm: MicroLM) -> None:
+    parse = lm.parse("set the living room lights to twenty five percent")
+    assert parse.intents[0].slots["brightness"].value == 25
+
+
+def test_several_actions(lm: MicroLM) -> None:
+    parse = lm.parse("turn off the kitchen lights and close the blinds")
+    assert [p.intent for p in parse.intents] == ["HassTurnOff", "HassSetPosition"]
+
+
+def test_streaming_matches_one_shot(lm: MicroLM) -> None:
+    text = "set the office blind to 30 percent"
+    session = lm.session()
+    for word in text.split():
+        session.feed_words([word])
+    assert session.finish().intents == lm.parse(text).intents
+
+
+def test_streaming_rolls_back_revised_words(lm: MicroLM) -> None:
+    session = lm.session()
+    session.update(["turn", "of"], final=False)
+    session.update(["turn", "of", "the"], final=False)
+    session.update(["turn", "off", "the", "hallway", "light"], final=True)
+    assert session.finish().intents == lm.parse("turn off the hallway light").intents
+
+
+def test_is_complete_waits_for_an_open_ending(lm: MicroLM) -> None:
+    session = lm.session()
+    session.feed_words(["turn", "off", "the"])
+    assert not session.is_complete()
+    session.feed_words(["kitchen", "lights"])
+    assert session.is_complete()
+
+
+def test_stop_reasons_of_the_real_model(lm: MicroLM) -> None:
+    lm.parse("turn off the kitchen lights")
+    assert lm.last_stats is not None and lm.last_stats.stop is StopReason.END
+    lm.parse("what is the capital of france")
+    assert lm.last_stats.stop is StopReason.OUT_OF_DOMAIN
+    lm.parse("")
+    assert lm.last_stats.stop is StopReason.EMPTY
+    session = lm.session()
+    session.feed_words(["turn", "off", "the", "kitchen", "lights"])
+    _, stats = lm.decode(session.cache, session.tokens.committed, max_new_tokens=2)
+    assert stats.stop is StopReason.MAX_TOKENS
+
+
+def _scripted(vocab: ActionVocab, prefer: list[int], rng: np.random.Generator | None = None):
+    """A stand-in network: fixed preferences, or random scores when rng is given."""
+
+    def run(tokens: list[int], past: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if rng is not None:
+            logits = rng.normal(size=vocab.size).astype(np.float32)
+        else:
+            logits = np.zeros(vocab.size, dtype=np.float32)
+            for rank, tok in enumerate(prefer):
+                logits[tok] = 100.0 - rank
+        grown = np.zeros((*past.shape[:4], past.shape[4] + len(tokens), past.shape[5]),
+                         dtype=np.float32)
+        return logits, grown
+
+    return run
+
+
+def _words(lm: MicroLM, text: str) -> list[TokenizedWord]:
+    return [TokenizedWord(w, lm.model.tokenizer.word_ids(w)) for w in text.split()]
+
+
+def test_complete_stop_skips_the_model(lm: MicroLM) -> None:
+    v = lm.vocab
+    # a network that always wants another action: the grammar ends it at MAX_ACTIONS
+    run = _scripted(v, [v.id(AND), v.id("intent:HassGetCurrentTime"), v.id(EOS)])
+    constraint, stats = decode_loop(run, v, lm.empty_cache(), _words(lm, "what time is it now"),
+                                    max_positions=128, max_new_tokens=64)
+    # anchors must move forward, so the commands run out with the words (or at MAX_ACTIONS)
+    assert stats.stop is StopReason.COMPLETE
+    assert 1 < len(constraint.actions) <= MAX_ACTIONS
+    assert stats.forced_tokens >= 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1),
+       text=st.sampled_from(["turn the kitchen light on and set it to 20 percent",
+                             "twenty one point five degrees in the emma 's room",
+                             "close the blinds", "zorp", "a hundred and five"]))
+def test_constrained_decoding_always_parses(lm: MicroLM, seed: int, text: str) -> None:
+    v = lm.vocab
+    words = _words(lm, text)
+    run = _scripted(v, [], np.random.default_rng(seed))
+    constraint, stats = decode_loop(run, v, lm.empty_cache(), words, max_positions=128,
+                                    max_new_tokens=64)
+    assert stats.stop in (StopReason.END, StopReason.COMPLETE, StopReason.OUT_OF_DOMAIN,
+                          StopReason.MAX_TOKENS)
+    if stats.stop is StopReason.MAX_TOKENS:
+        return
+    rules = v.rules
+    for act in constraint.actions:
+        names = [s.name for s in rules[act.intent].slots]
+        order = [names.index(s.slot) for s in act.slots]
+        assert order == sorted(set(order))  # declared order, no repeats
+        for st_ in act.slots:
+            spec = rules[act.intent].slots[names.index(st_.slot)]
+            if st_.span is None:
+                assert st_.value in spec.values
+            else:
+                assert spec.type in COPY_TYPES
+                assert 0 <= st_.span[0] < st_.span[1] <= len(words)
+                if spec.type is SlotType.NUMBER:
+                    assert parse_number([w.text for w in words[st_.span[0]:st_.span[1]]]) \
+                        is not None
+    format_actions(constraint.actions, [w.text for w in words])  # renders without error
+
+
+def test_constraint_refuses_a_disallowed_token(lm: MicroLM) -> None:
+    c = Constraint(lm.vocab, ["hello"], [lm.model.tokenizer.word_ids("hello")])
+    with pytest.raises(ValueError, match="not allowed"):
+        c.advance(lm.vocab.id(EOS))
+
+
+def test_a_name_added_to_the_config_needs_no_retraining(skills: SkillSet) -> None:
+    from assistant.pipeline import Assistant
+
+    config = load_config(REPO / "config.yaml")
+    lamp = Entity(id="light.zorblax", name="Zorblax Lamp", area="office")
+    config = replace(config, entities=[*config.entities, lamp])
+    assistant = Assistant(config, engine="lm", publish=False, skills=skills)
+    outcome = assistant.handle_text("please turn on the zorblax lamp")
+    assert [a.targets for a in outcome.actions] == [("light.zorblax",)]
+
+
+# -- refusing broken models ----------------------------------------------------------------
+@pytest.fixture()
+def model_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "models"
+    shutil.copytree(MODELS, dst)
+    return dst
+
+
+def test_corrupted_file_is_refused(model_copy: Path, skills: SkillSet) -> None:
+    data = bytearray((model_copy / ONNX_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_copy / ONNX_FILE).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="sha256 does not match"):
+        MicroLM.load(model_copy, skills)
+
+
+def test_missing_file_is_refused(model_copy: Path, skills: SkillSet) -> None:
+    (model_copy / ONNX_FILE).unlink()
+    with pytest.raises(ModelError, match="cannot read model file"):
+        MicroLM.load(model_copy, skills)
+
+
+def test_other_format_version_is_refused(model_copy: Path, skills: SkillSet) -> None:
+    manifest = json.loads((model_copy / MANIFEST).read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    (model_copy / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="format version"):
+        MicroLM.load(model_copy, skills)
+
+
+def test_model_for_other_skills_is_refused(model_copy: Path, skills: SkillSet) -> None:
+    changed = replace(skills, template_dict={**skills.template_dict, "skip_words": ["zzz"]})
+    with pytest.raises(ModelError, match="different skills"):
+        MicroLM.load(model_copy, changed)
+
+
+def test_missing_manifest_is_refused(model_copy: Path, skills: SkillSet) -> None:
+    (model_copy / MANIFEST).unlink()
+    with pytest.raises(ModelError, match="no model manifest"):
+        MicroLM.load(model_copy, skills)
+
+
+def test_vocab_is_derived_from_the_skills(lm: MicroLM, skills: SkillSet) -> None:
+    assert lm.vocab.tokens == ActionVocab(lm.model.tokenizer.vocab_size,
+                                          intent_rules(skills)).tokens
