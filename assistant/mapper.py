@@ -259,8 +259,8 @@ class Mapper:
         if (area_id is None and floor_id is None and len(found) > 1 and said is not None
                 and said.start_char is not None and _singular(said.text)):
             # "turn off the lamp" in a house of lamps: which one? ("the lamps" means all)
-            names = [f"the {e.name}" for e in found[:4]]
-            listed = ", ".join(names[:-1]) + " or " + names[-1]
+            options = [f"the {e.name}" for e in found[:4]]
+            listed = ", ".join(options[:-1]) + " or " + options[-1]
             raise _Reject(f"ambiguous device: which one, {listed}"
                           + (" (or another)" if len(found) > 4 else ""))
         if not found and area_id is not None:

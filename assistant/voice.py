@@ -190,7 +190,7 @@ def _wake_id(config: Config) -> str:
 
 def _make_wake(config: Config) -> Any:
     try:
-        from assistant.wake import WakeDetector  # type: ignore[attr-defined]
+        from assistant.wake import WakeDetector
     except ImportError as exc:
         raise AssistantError(f"wake phrase detection is unavailable ({exc}); "
                              "use --no-wake") from None
