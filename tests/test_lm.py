@@ -47,10 +47,15 @@ def _summary(lm: MicroLM, text: str) -> str:
 # model changes these only if it changes what the model understands.
 GOLDEN = {
     "turn off the kitchen lights": "HassTurnOff area=kitchen domain=light",
-    "set the bedroom lamp to 40 percent": "HassLightSet name=bedroom lamp domain=light "
-                                          "brightness=40",
+    "set the living room lights to twenty five percent":
+        "HassLightSet area=living room domain=light brightness=25",
     "close the blinds in the office": "HassSetPosition area=office device_class=blind "
                                       "position=0",
+    "set the thermostat to 21 degrees": "HassClimateSetTemperature domain=climate "
+                                        "temperature=21",
+    "lights off in the bedroom and open the curtains":
+        "HassTurnOff area=bedroom domain=light ; "
+        "HassSetPosition device_class=curtain position=100",
     "what time is it": "HassGetCurrentTime",
     "tell me a joke": "none",
 }

@@ -53,6 +53,7 @@ class Block(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.n_head = cfg.n_head
+        self.d_model = cfg.d_model  # a plain int: traced shapes would warn in the export
         self.scale = 1.0 / math.sqrt(cfg.d_model // cfg.n_head)
         self.ln1 = nn.LayerNorm(cfg.d_model)
         self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
@@ -64,7 +65,7 @@ class Block(nn.Module):
 
     def _heads(self, x: Tensor, cos: Tensor, sin: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         b, t, c = x.shape  # (B, T, C)
-        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        q, k, v = self.qkv(self.ln1(x)).split(self.d_model, dim=2)
         shape = (b, t, self.n_head, c // self.n_head)
         # each (B, H, T, Dh); keys are cached already rotated
         return (rotate(q.view(shape).transpose(1, 2), cos, sin),

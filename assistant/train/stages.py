@@ -113,8 +113,9 @@ def _vocab(work: Work) -> tuple[Tokenizer, ActionVocab]:
 
 def stage_fit(work: Work) -> bool:
     tok, vocab = _vocab(work)
-    encoded = fit_mod.encode(_load(work.dir / "train.jsonl"), tok, vocab)
     cfg = replace(work.settings.model, vocab_size=vocab.size)
+    encoded = [e for e in fit_mod.encode(_load(work.dir / "train.jsonl"), tok, vocab)
+               if len(e.ids) <= cfg.max_positions]  # the rare overlong utterance is dropped
     started = time.perf_counter()
     tty = work.out.isatty()
 
