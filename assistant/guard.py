@@ -17,19 +17,24 @@ NEGATED = "negated command"
 NARRATION = "not a command"
 DEFERRED = "timed commands are not supported yet"
 
+# A negation only counts right before a command verb: "don't turn off", "do not open",
+# not "is the front door locked or not" or "actually never mind".
 _NEGATIONS = frozenset({"don't", "dont", "not", "never", "shouldn't", "mustn't", "won't",
-                        "wouldn't", "didn't", "doesn't", "nobody"})
+                        "wouldn't", "didn't"})
+_COMMAND_VERBS = frozenset({"turn", "switch", "open", "close", "shut", "lock", "unlock", "set",
+                            "start", "stop", "dim", "change", "touch", "put", "raise", "lower",
+                            "pause", "play", "activate", "run", "kill", "make", "brighten"})
 _SUBJECTS = frozenset({"i", "we", "he", "she", "they", "someone", "somebody", "mum", "mom",
-                       "dad", "i've", "we've", "i'd", "they've", "she's", "he's", "it"})
+                       "dad", "i've", "we've", "they've", "she's", "he's"})
+# Real past tenses of command verbs (and perfect/progressive helpers) after a subject.
 _PAST = re.compile(r"^(?:turned|switched|opened|closed|locked|unlocked|started|stopped|paused|"
-                   r"dimmed|left|set|put|shut|killed|had|have|was|were|already|just|forgot|"
-                   r"never|always|usually|loves?|likes?|hates?|wants?|wanted|thinks?|thought|says?|said|"
-                   r"told)$")
+                   r"dimmed|killed|shut|had|have|was|were|did)$")
 _TIME = re.compile(
     r"\b(?:in \d+(?:\.\d+)? (?:seconds?|secs?|minutes?|mins?|hours?|hrs?)|in (?:an|a|half an) "
-    r"(?:hour|minute)|tomorrow|tonight|later|at \d+(?: \d+)? ?(?:am|pm|o'clock)?\b|"
-    r"every (?:day|night|morning|evening|hour)|when i (?:leave|get|come|go)|after \d+|"
-    r"at (?:noon|midnight|sunset|sunrise|bedtime)|this (?:evening|afternoon|morning))")
+    r"(?:hour|minute)|tomorrow|tonight|later on|later|"
+    r"at \d+(?: \d+)? ?(?:am|pm|o'clock|oclock)\b|at \d+ \d\d\b|"
+    r"every (?:day|night|morning|evening|hour)|when i (?:leave|get|come|go)|"
+    r"at (?:noon|midnight|sunset|sunrise|bedtime)|this (?:evening|afternoon))")
 
 
 def refusal(text: str) -> str | None:
@@ -37,9 +42,15 @@ def refusal(text: str) -> str | None:
     words = normalize(text).text.split()
     if not words:
         return None
-    joined = " ".join(words)
-    if any(w in _NEGATIONS for w in words) or " do not " in f" {joined} ":
-        return NEGATED
+    joined = " ".join(words)  # numbers are digits here: "in 10 minutes"
+    for i, w in enumerate(words):
+        after = words[i + 1:i + 3]
+        if w == "do" and after[:1] == ["not"]:
+            after = words[i + 2:i + 4]
+        elif w not in _NEGATIONS:
+            continue
+        if any(a in _COMMAND_VERBS for a in after):
+            return NEGATED
     # "I turned off ...", "we just left the lights on", "mum wants the heating on"
     for i, w in enumerate(words[:3]):
         if w in _SUBJECTS and any(_PAST.match(x) for x in words[i + 1:i + 4]):

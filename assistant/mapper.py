@@ -18,10 +18,33 @@ from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver
 from assistant.safety import judge
 from assistant.skills import IntentKind, IntentSpec, SkillSet, SlotType
 from assistant.speech import answer_state, answer_temperature, describe_targets, say
-from assistant.structs import Action, Message, Parse, ParsedIntent, SlotScalar, Status
+from assistant.structs import Action, Engine, Message, Parse, ParsedIntent, SlotScalar, Status
 from assistant.textnorm import normalize
 
-States = Mapping[str, Mapping[str, Any]]  # entity id -> last JSON state from its state topic
+States = Mapping[str, Mapping[str, Any]]
+ALL_WORDS = frozenset({"all", "every", "everything", "everywhere", "whole", "entire", "house"})
+# Words that name (or clearly imply) a kind of device: a model-only command that names no
+# device and no place must still contain one for the kind it acts on.
+KIND_WORDS = {
+    "light": {"light", "lights", "lamp", "lamps", "lighting", "bulb", "bulbs", "bright",
+              "dark", "brighter", "dimmer", "dim"},
+    "switch": {"plug", "plugs", "socket", "sockets", "outlet", "outlets", "switches"},
+    "fan": {"fan", "fans"},
+    "cover": {"blind", "blinds", "shade", "shades", "curtain", "curtains", "drapes", "garage",
+              "window", "windows", "shutter", "shutters", "skylight"},
+    "lock": {"lock", "locks", "door", "doors", "deadbolt", "locked", "unlocked"},
+    "climate": {"heating", "heat", "heater", "thermostat", "thermostats", "radiator",
+                "radiators", "temperature", "warm", "warmer", "cold", "colder", "hot", "cool",
+                "cooler", "chilly", "freezing", "degrees"},
+    "media_player": {"tv", "television", "telly", "music", "song", "songs", "track", "speaker",
+                     "speakers", "radio", "volume", "sound", "movie", "film", "show", "stereo",
+                     "louder", "quieter", "softer", "loud", "quiet", "playing", "podcast"},
+    "vacuum": {"vacuum", "vacuuming", "hoover", "hoovering", "robot", "roomba", "cleaning",
+               "clean", "dock", "floors"},
+    "valve": {"water", "sprinkler", "sprinklers", "valve", "irrigation", "watering"},
+    "sensor": {"temperature", "hot", "cold", "warm", "degrees"},
+    "binary_sensor": {"window", "door", "open", "closed"},
+}  # entity id -> last JSON state from its state topic
 
 
 @dataclass(frozen=True)
@@ -43,6 +66,9 @@ class _Reject(Exception):
 
 @dataclass
 class _Context:
+    model_only: bool = False  # the parse came from the micro-LLM, not a template
+    says_all: bool = False  # the user said "all", "every", "whole house"...
+    words: set[str] = field(default_factory=set)  # the utterance's words, normalised
     last_area: str | None = None  # area id carried to later commands without a place
     spoken: list[str] = field(default_factory=list)
 
@@ -54,13 +80,15 @@ class Mapper:
         self.resolver = Resolver(config)
 
     def map(self, parse: Parse, states: States | None = None,
-            now: dt.datetime | None = None) -> Mapped:
+            now: dt.datetime | None = None, utterance: str = "") -> Mapped:
         if not parse.intents:
             reason = parse.reason or "not understood"
             return Mapped(Status.REJECTED, reason, speech=_rejection_speech(reason))
         states = states or {}
         now = now or dt.datetime.now()
-        ctx = _Context()
+        words = set(normalize(utterance).text.split())
+        ctx = _Context(model_only=parse.engine is not Engine.RULES,
+                       says_all=bool(words & ALL_WORDS), words=words)
         done: list[Action] = []
         pending: list[Action] = []
         question: str | None = None
@@ -268,6 +296,14 @@ class Mapper:
             area_floor = r.area_by_id[area_id].floor
             found = [e for e in pool if _fits(e, domain, device_class) and e.area is None
                      and e.floor is not None and e.floor == area_floor]
+        if (ctx.model_only and ctx.words and area_id is None and floor_id is None and found
+                and not any(ctx.words & KIND_WORDS.get(e.domain, set()) for e in found)):
+            raise _Reject("which device? Please name the device or the room")
+        if (ctx.model_only and ctx.words and not ctx.says_all and area_id is None
+                and floor_id is None and len(found) > 1 and spec.kind is IntentKind.DEVICE):
+            # A paraphrase model's house-wide guess may act on one device, never on many
+            # ("switch it off" is not "turn off every switch"); templates may.
+            raise _Reject("which one? Please name the device or the room")
         if not found:
             what = PLURALS.get(device_class or domain or "", "devices")
             where = (f" in the {slots['area']}" if area_id else

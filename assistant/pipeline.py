@@ -74,6 +74,8 @@ class Understanding:
             return Parse((), self.engine, 1.0, reason=refused)
         if rules is not None and (self.engine is Engine.RULES or self.lm is None):
             return rules
+        if rules is not None and rules.unknown_names:
+            return rules  # a command about a device this home lacks: say so, don't guess
         if self.engine is Engine.LM or rules is None:
             parse: Parse = self.lm.parse(text)
             return parse
@@ -186,7 +188,7 @@ class Assistant:
         t1 = time.perf_counter()
         with self._lock:
             states = dict(self.states)
-        mapped = self.mapper.map(parse, states)
+        mapped = self.mapper.map(parse, states, utterance=text)
         mapped = self._converse(mapped, parse, text)
         timings["map"] = _ms(t1)
         t2 = time.perf_counter()
