@@ -236,6 +236,17 @@ FIXTURES = [
 ]
 
 
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "packaging" / "samples"
+SAMPLES = [  # for users without a microphone: `assistant run --wav packaging/samples/*.wav`
+    Clip("hallway_light_on.wav", "hey house, turn on the hallway light", "en-us", 150, "pink",
+         20.0, kind="wake"),
+    Clip("kitchen_blind_close.wav", "hey house, close the kitchen blind", "en-gb", 150, "hum",
+         20.0, kind="wake"),
+    Clip("bedroom_lamp_fifty.wav", "hey house, set the bedroom lamp to fifty percent", "en-us",
+         150, "pink", 20.0, kind="wake"),
+]
+
+
 def bench_clips(sentences: Sequence[str], kind: str, per_snr: int,
                 rng: np.random.Generator, prefix: str) -> list[Clip]:
     """Each sentence at every SNR with a voice, speed and noise drawn in rotation."""
@@ -419,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     fx = sub.add_parser("fixtures", help="the small committed fixture set")
     fx.add_argument("--out", type=Path, default=FIXTURE_DIR)
+    sm = sub.add_parser("samples", help="the sample commands bundled for users")
+    sm.add_argument("--out", type=Path, default=SAMPLES_DIR)
     b = sub.add_parser("bench", help="a benchmark set: sentences x SNRs")
     b.add_argument("--out", type=Path, required=True)
     b.add_argument("--sentences", type=Path, required=True, help="one command per line")
@@ -435,6 +448,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.cmd == "fixtures":
         render(FIXTURES, args.out, args.seed)
+    elif args.cmd == "samples":
+        render(SAMPLES, args.out, args.seed)
     elif args.cmd == "bench":
         rng = np.random.default_rng(args.seed)
         cmds = [s.strip() for s in args.sentences.read_text().splitlines() if s.strip()]

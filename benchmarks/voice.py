@@ -40,6 +40,16 @@ def grammar_for(cfg: Config) -> Any:
     return build_word_graph(skills.hassil_intents(home_lists(cfg)))
 
 
+FINISH_MS: list[float] = []  # time from the endpoint to the final transcript, per command
+
+
+def _finish(rec: Recognizer) -> Transcript:
+    t0 = time.perf_counter()
+    tr = rec.finish()
+    FINISH_MS.append(1000 * (time.perf_counter() - t0))
+    return tr
+
+
 def recognize(path: Path, rec: Recognizer, audio: AudioConfig, vad: VadConfig,
               use_vad: bool = True) -> tuple[Transcript, float]:
     """Streams one file through frontend, endpointer and recognizer; returns the first command."""
@@ -67,12 +77,12 @@ def recognize(path: Path, rec: Recognizer, audio: AudioConfig, vad: VadConfig,
                     rec.cancel()
                     started = False
                 elif e.kind is EventKind.END:
-                    return rec.finish(), t_audio
+                    return _finish(rec), t_audio
         for e in ep.finish(int(t_audio * 1000)):
             if e.kind is EventKind.END and started:
-                return rec.finish(), t_audio
+                return _finish(rec), t_audio
     if started and not use_vad:
-        return rec.finish(), t_audio
+        return _finish(rec), t_audio
     return Transcript("", rejected=True, reason="no speech"), t_audio
 
 
@@ -160,11 +170,61 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
     out = {k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / max(1, v[1]), 1)}
            for k, v in sorted(stats.items())}
     out["rtf"] = round(decode_s / max(audio_s, 1e-9), 4)
+    ordered = sorted(FINISH_MS) or [0.0]
+    out["endpoint -> transcript ms p50"] = round(ordered[len(ordered) // 2], 2)
+    out["endpoint -> transcript ms p95"] = round(ordered[int(len(ordered) * 0.95)], 2)
     out["grammar_build_s"] = round(build_s, 2)
     out["peak_rss_mb"] = round(peak_mb, 1)
     if args.verbose:
         print("\n".join(misses))
     return out
+
+
+def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
+    """Wake hits on spoken "hey house, ..." clips and false wakes per hour of other speech."""
+    from assistant.wake import WakeDetector
+
+    cfg = load_config(args.config)
+    out: dict[str, Any] = {}
+    for sens in args.sensitivity:
+        det = WakeDetector(replace(cfg.wake, sensitivity=sens))
+        manifest = json.loads((args.set / "manifest.json").read_text())
+        hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for clip in manifest:
+            det.reset()
+            found = False
+            with WavSource(args.set / clip["file"]) as source:
+                for frame in Frontend(cfg.audio).frames(source.chunks()):
+                    found = det.process(frame) or found
+            key = f"hits @ {clip['snr_db']:g} dB"
+            hits[key][0] += found
+            hits[key][1] += 1
+        det.reset()
+        false = 0
+        seconds = 0.0
+        t0 = time.process_time()
+        with WavSource(args.long) as source:
+            for frame in Frontend(cfg.audio).frames(source.chunks()):
+                false += det.process(frame)
+                seconds = frame.end_ms / 1000
+        cpu = time.process_time() - t0
+        row: dict[str, Any] = {k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / v[1], 1)}
+                               for k, v in sorted(hits.items())}
+        row["false wakes per hour"] = round(false / (seconds / 3600), 2)
+        row["listening cpu % of one core (frontend + wake)"] = round(100 * cpu / seconds, 1)
+        out[f"sensitivity {sens:g}"] = row
+    return out
+
+
+def show(figures: dict[str, Any], indent: str = "") -> None:
+    for k, v in figures.items():
+        if isinstance(v, dict) and "pct" in v:
+            print(f"{indent}{k:40s} {v['pct']:6.1f} %  ({v['ok']}/{v['n']})")
+        elif isinstance(v, dict):
+            print(f"{indent}{k}")
+            show(v, indent + "  ")
+        else:
+            print(f"{indent}{k:40s} {v}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,11 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--limit", type=int, default=0)
     a.add_argument("--only", default="", help="only clips whose file name starts with this")
     a.add_argument("--actions", action="store_true", help="compare actions via the pipeline")
+    w = sub.add_parser("wake", help="wake hits and false wakes per hour")
+    w.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
+    w.add_argument("set", type=Path, help="'hey house, ...' clips (make_speech.py bench)")
+    w.add_argument("--sensitivity", type=float, nargs="+", default=[0.5])
     args = ap.parse_args(argv)
-    figures = bench_asr(args)
-    for k, v in figures.items():
-        print(f"{k:32s} {v['pct']:6.1f} %  ({v['ok']}/{v['n']})" if isinstance(v, dict)
-              else f"{k:32s} {v}")
+    figures = bench_asr(args) if args.cmd == "asr" else bench_wake(args)
+    show(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
     return 0

@@ -117,3 +117,23 @@ def test_real_speech_in_noise_is_found(name: str) -> None:
     # Speech sits between 500 ms of noise on either side.
     assert 450 <= start.time_ms <= 750
     assert events[-1].speech_ms >= frames[-1].end_ms - 1000 - 400
+
+
+def test_a_five_minute_monologue_is_cut_into_bounded_commands() -> None:
+    # Unrelated speech with no pause long enough to end a command: the cap must hold.
+    talk = read(FIXTURES / "ood_garden.wav") + read(FIXTURES / "ood_train.wav")
+    stream: list[Frame] = []
+    while len(stream) * 30 < 5 * 60 * 1000:
+        stream += [Frame(f.samples, len(stream) + i, 30, 0, f.input_level_dbfs)
+                   for i, f in enumerate(talk)]
+    cfg = VadConfig(trailing_silence_ms=2000)  # the clips' 1 s of noise between them is no end
+    ep = Endpointer(cfg)
+    ends = []
+    for f in stream:
+        for e in ep.process(f):
+            if e.kind is EventKind.END:
+                ends.append(e)
+                ep.reset(timeout=False)
+    assert len(ends) >= 5 * 60 // 10 - 2
+    assert all(e.speech_ms <= cfg.max_command_ms + 30 for e in ends)  # within a frame
+    assert {e.reason.value for e in ends if e.reason} == {"max_length"}

@@ -1,0 +1,65 @@
+"""Wake phrase detection on the committed fixtures: hits, silence elsewhere, refractory time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.audio import WavSource
+from assistant.config import WakeConfig
+from assistant.errors import ConfigError
+from assistant.frontend import Frame, Frontend
+from assistant.wake import WakeDetector, sensitivity_to_threshold
+
+FIXTURES = Path(__file__).parent / "fixtures" / "audio"
+
+
+def frames(name: str) -> list[Frame]:
+    with WavSource(FIXTURES / name) as source:
+        return list(Frontend().frames(source.chunks()))
+
+
+@pytest.fixture(scope="module")
+def detector() -> WakeDetector:
+    return WakeDetector(WakeConfig())
+
+
+def detections(det: WakeDetector, stream: list[Frame]) -> list[int]:
+    return [f.end_ms for f in stream if det.process(f)]
+
+
+@pytest.mark.parametrize("name", ["wake_hallway_on.wav", "wake_kitchen_off_gb.wav",
+                                  "wake_bedroom_f3.wav"])
+def test_the_phrase_wakes_once_right_after_it_is_said(detector: WakeDetector,
+                                                      name: str) -> None:
+    detector.reset()
+    hits = detections(detector, frames(name))
+    assert len(hits) == 1
+    # "hey house" is the first half second of speech, after 0.5 s of noise.
+    assert 700 <= hits[0] <= 1900
+
+
+@pytest.mark.parametrize("name", ["cmd_kitchen_off_us.wav", "cmd_bedroom_lamp_50.wav",
+                                  "ood_garden.wav", "ood_train.wav", "noise_babble.wav",
+                                  "noise_hum.wav"])
+def test_other_speech_and_noise_do_not_wake(detector: WakeDetector, name: str) -> None:
+    detector.reset()
+    assert detections(detector, frames(name)) == []
+
+
+def test_refractory_period_swallows_a_repeat() -> None:
+    clip = frames("wake_hallway_on.wav")
+    det = WakeDetector(WakeConfig(refractory_ms=60_000))
+    assert len(detections(det, clip + clip)) == 1  # the second "hey house" is 3.3 s later
+    det = WakeDetector(WakeConfig(refractory_ms=500))
+    assert len(detections(det, clip + clip)) == 2
+
+
+def test_sensitivity_maps_monotonically_and_the_phrase_must_exist() -> None:
+    thresholds = [sensitivity_to_threshold(s / 10) for s in range(11)]
+    assert thresholds == sorted(thresholds, reverse=True)  # more sensitive: lower threshold
+    assert sensitivity_to_threshold(-1) == thresholds[0]
+    assert sensitivity_to_threshold(2) == thresholds[-1]
+    with pytest.raises(ConfigError, match=r"wake\.phrase"):
+        WakeDetector(WakeConfig(phrase="  "))
