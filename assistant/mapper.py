@@ -23,6 +23,13 @@ from assistant.textnorm import normalize
 
 States = Mapping[str, Mapping[str, Any]]
 ALL_WORDS = frozenset({"all", "every", "everything", "everywhere", "whole", "entire", "house"})
+# Preset values a template implies ("close" -> position 0): a model-only parse must have
+# one of these words in the utterance (or the number itself) to use the preset.
+PRESET_WORDS = {
+    ("position", 0): {"close", "closed", "shut", "lower", "down", "draw", "pull", "roll"},
+    ("position", 100): {"open", "opened", "raise", "up", "lift", "roll"},
+    ("position", 50): {"half", "halfway"},
+}
 # Words that name (or clearly imply) a kind of device: a model-only command that names no
 # device and no place must still contain one for the kind it acts on.
 KIND_WORDS = {
@@ -139,6 +146,12 @@ class Mapper:
     def _one(self, spec: IntentSpec, parsed: ParsedIntent, states: States,
              now: dt.datetime, ctx: _Context) -> tuple[Action, str | None]:
         slots = self._check_slots(spec, parsed)
+        if ctx.model_only and ctx.words:
+            for name, sv in parsed.slots.items():
+                cue = PRESET_WORDS.get((name, slots.get(name)))  # type: ignore[arg-type]
+                if (cue is not None and sv.start_char is None and not ctx.words & cue
+                        and str(slots.get(name)) not in ctx.words):
+                    raise _Reject("not understood")
         if spec.requires and not any(name in slots for name in spec.requires):
             raise _Reject("nothing to set: say " + " or ".join(
                 n.replace("_", " ") for n in spec.requires))

@@ -27,6 +27,9 @@ WARM_UP = ("turn on the light", "turn of the lights and close the blind",
            "turn on the flux capacitor", "the light on and the good night white")
 CONNECTORS = ("and then", "after that", "and also", "and", "then", "also", "plus")
 MAX_SPLITS = 3  # commands per utterance the matcher tries to separate
+# Template match attempts per utterance (about 1 ms each): bounds the time spent on long
+# rambles and repairs; an exact hit needs one.
+MATCH_BUDGET = 16
 EXACT_CONFIDENCE = 1.0
 SPLIT_CONFIDENCE = 0.97
 TOLERANT_CONFIDENCE = 0.85
@@ -175,7 +178,9 @@ class TemplateMatcher:
 
     # --- public -------------------------------------------------------------------------
 
-    def match(self, text: str) -> Parse:
+    def match(self, text: str, *, tolerant: bool = True) -> Parse:
+        """Exact and several-command matches; with `tolerant`, also repairs and reasons."""
+        self._calls_left = MATCH_BUDGET
         norm = normalize(text)
         if not norm.text:
             return Parse((), Engine.RULES, 0.0, reason="empty input")
@@ -187,6 +192,8 @@ class TemplateMatcher:
         multi = self._match_split(norm)
         if multi:
             return Parse(tuple(multi), Engine.RULES, SPLIT_CONFIDENCE)
+        if not tolerant:
+            return Parse((), Engine.RULES, 0.0, reason="not understood")
         for words, perm in self._corrections(norm.text.split()):
             fixed = _identity(words)
             hit, tie = self._match_one(fixed.text, 0, None)
@@ -215,6 +222,9 @@ class TemplateMatcher:
         self, text: str, offset: int, norm: Normalized | None
     ) -> tuple[ParsedIntent | None, str | None]:
         """Best reading of `text`; (None, reason) when two different readings tie."""
+        if self._calls_left <= 0:
+            return None, None  # out of budget for this utterance: no reading
+        self._calls_left -= 1
         best: dict[tuple[object, ...], _Hit] = {}
         for result in self._results(text):
             hit = _Hit(self._to_intent(result, offset, norm), result.text_chunks_matched)
@@ -281,6 +291,7 @@ class TemplateMatcher:
             i += 1
         if not cuts or len(cuts) > MAX_SPLITS * 2:
             return []
+        self._memo: dict[tuple[int, int, tuple[str, ...]], ParsedIntent | None] = {}
         return self._segments(words, 0, cuts, norm) or []
 
     def _segments(self, words: list[str], start: int, cuts: list[tuple[int, int]],
@@ -304,6 +315,13 @@ class TemplateMatcher:
     def _segment(self, words: list[str], start: int, end: int, norm: Normalized,
                  verb: list[str] | None) -> ParsedIntent | None:
         """One command of several; "turn on X and the Y" borrows "turn on" for the Y."""
+        key = (start, end, tuple(verb or ()))
+        if key not in self._memo:
+            self._memo[key] = self._segment_uncached(words, start, end, norm, verb)
+        return self._memo[key]
+
+    def _segment_uncached(self, words: list[str], start: int, end: int, norm: Normalized,
+                          verb: list[str] | None) -> ParsedIntent | None:
         offset = len(" ".join(words[:start])) + (1 if start else 0)
         hit, tie = self._match_one(" ".join(words[start:end]), offset, norm)
         if hit is not None and not tie:

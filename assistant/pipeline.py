@@ -58,7 +58,8 @@ class Understanding:
             try:
                 from assistant.lm import MicroLM  # onnxruntime is only loaded when wanted
 
-                self.lm = MicroLM.load(config.resolve(config.understanding.model_dir), skills)
+                self.lm = MicroLM.load(config.resolve(config.understanding.model_dir), skills,
+                                       min_confidence=self.min_confidence)
             except (ModelError, ImportError, OSError) as exc:
                 self.lm_error = str(exc)
                 if self.engine is Engine.LM:
@@ -66,7 +67,10 @@ class Understanding:
                 log.warning("micro-LLM unavailable, using templates only: %s", exc)
 
     def understand(self, text: str) -> Parse:
-        rules = self.matcher.match(text) if self.engine is not Engine.LM else None
+        # With the model at hand, the slow template repairs wait until it has had its say.
+        fast = self.engine is Engine.AUTO and self.lm is not None
+        rules = (self.matcher.match(text, tolerant=not fast)
+                 if self.engine is not Engine.LM else None)
         if rules is not None and rules.intents and rules.confidence >= EXACT_HIT:
             return rules  # an exact template hit is certain and instant
         refused = refusal(text)
@@ -74,14 +78,13 @@ class Understanding:
             return Parse((), self.engine, 1.0, reason=refused)
         if rules is not None and (self.engine is Engine.RULES or self.lm is None):
             return rules
-        if rules is not None and rules.unknown_names:
-            return rules  # a command about a device this home lacks: say so, don't guess
         if self.engine is Engine.LM or rules is None:
             parse: Parse = self.lm.parse(text)
             return parse
-        lm_parse: Parse = self.lm.parse(text)
-        if lm_parse.intents and lm_parse.confidence >= self.min_confidence:
+        lm_parse: Parse = self.lm.parse(text)  # already empty when below min_confidence
+        if lm_parse.intents:
             return replace(lm_parse, engine=Engine.LM)
+        rules = self.matcher.match(text)  # tolerant repairs, and the precise reason
         if rules.intents:
             return rules  # tolerant template match beats an unsure model
         # Neither is sure: keep the most specific reason ("unknown device: ..." > "not understood").
