@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -25,7 +26,7 @@ from assistant.mapper import Mapped, Mapper
 from assistant.matcher import TemplateMatcher
 from assistant.mqtt import MqttLink
 from assistant.skills import IntentKind, SkillSet, cross_check, load_skills
-from assistant.structs import Action, Engine, Message, Outcome, Parse, Status
+from assistant.structs import Action, Engine, Message, Outcome, Parse, ParsedIntent, Status
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ class Understanding:
         lm_parse: Parse = self.lm.parse(text)  # already empty when below min_confidence
         if lm_parse.intents:
             return replace(lm_parse, engine=Engine.LM)
+        pieces = self._by_segments(text)
+        if pieces is not None:
+            return pieces
         rules = self.matcher.match(text)  # tolerant repairs, and the precise reason
         if rules.intents:
             return rules  # tolerant template match beats an unsure model
@@ -92,6 +96,51 @@ class Understanding:
                                                                         rules.reason)
         return Parse((), Engine.AUTO, max(lm_parse.confidence, 0.0), reason=reason,
                      unknown_names=rules.unknown_names)
+
+
+    def _by_segments(self, text: str) -> Parse | None:
+        """Several commands the model was unsure of as a whole, understood one by one."""
+        segments = split_commands(text)
+        if not 2 <= len(segments) <= MAX_SEGMENTS:
+            return None
+        intents: list[ParsedIntent] = []
+        confidence = 1.0
+        for start, piece in segments:
+            parse = self.matcher.match(piece, tolerant=False)
+            if not parse.intents:
+                parse = self.lm.parse(piece)
+            if not parse.intents:
+                return None
+            confidence = min(confidence, parse.confidence)
+            intents += [_shifted(p, start) for p in parse.intents]
+        return Parse(tuple(intents), Engine.LM, confidence)
+
+
+_SEGMENT_RE = re.compile(r"\s*(?:,|;|\band then\b|\bafter that\b|\band also\b|\band\b|"
+                         r"\bthen\b|\balso\b|\bplus\b)\s*", re.IGNORECASE)
+MAX_SEGMENTS = 4
+
+
+def split_commands(text: str) -> list[tuple[int, str]]:
+    """(start offset, text) of each part between connectors and commas, empty parts dropped."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    for m in [*_SEGMENT_RE.finditer(text), None]:
+        end = m.start() if m is not None else len(text)
+        piece = text[pos:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            out.append((pos + lead, piece.strip()))
+        if m is not None:
+            pos = m.end()
+    return out
+
+
+def _shifted(parsed: ParsedIntent, offset: int) -> ParsedIntent:
+    slots = {k: v if v.start_char is None or v.end_char is None else
+             replace(v, start_char=v.start_char + offset, end_char=v.end_char + offset)
+             for k, v in parsed.slots.items()}
+    return ParsedIntent(parsed.intent, slots)
 
 
 class Assistant:

@@ -157,3 +157,26 @@ def test_text_from_a_hub_is_handled_like_speech(make: Make, listen: Any, broker:
     assert got["zigbee2mqtt/porch/set"] == {"state": "ON"}
     assert got["hermes/intent/HassTurnOn"]["id"] == "42"
     assert got["hermes/nlu/intentNotRecognized"]["input"] == "tell me a joke"
+
+
+def test_commands_split_at_connectors_and_commas_with_offsets() -> None:
+    from assistant.pipeline import split_commands
+
+    text = "kitchen lights off, then the blind down and also lock the back door"
+    parts = split_commands(text)
+    assert [p for _, p in parts] == ["kitchen lights off", "the blind down",
+                                     "lock the back door"]
+    assert all(text[start:start + len(p)] == p for start, p in parts)
+    assert split_commands("turn off the lights") == [(0, "turn off the lights")]
+
+
+def test_several_commands_the_model_doubts_as_a_whole_are_understood_one_by_one() -> None:
+    config = load_config(ROOT / "config.yaml")
+    assistant = Assistant(config, engine="auto", publish=False)
+    if assistant.understanding.lm is None:
+        pytest.skip("no micro-LLM")
+    text = "kitchen lights off, then the blind down"
+    outcome = assistant.handle_text(text)
+    assert outcome.status is Status.OK, outcome
+    assert [a.intent for a in outcome.actions] == ["HassTurnOff", "HassSetPosition"]
+    assert outcome.actions[1].targets == ("cover.kitchen_blind",)
