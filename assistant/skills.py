@@ -374,12 +374,10 @@ def load_skills(skills_dir: Path | str) -> SkillSet:
 def cross_check(config: Config, skills: SkillSet) -> list[Problem]:
     """Problems between config.yaml and the skills: safety rules naming unknown intents/slots."""
     problems: list[Problem] = []
-    if not config.path:
-        return problems
     try:
-        src = load_yaml(config.path)
-    except ConfigError as exc:
-        return exc.problems
+        src = load_yaml(config.path) if config.path else Located(None, "config")
+    except ConfigError:
+        src = Located(None, config.path)  # built in code, or the file moved: no line numbers
     for section in ("confirm", "trust", "deny"):
         for i, rule in enumerate(getattr(config.safety, section)):
             for j, intent in enumerate(rule.intent):
