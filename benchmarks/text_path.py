@@ -134,7 +134,9 @@ def main() -> int:
         shutil.copytree(ROOT / "skills", tmp / "skills")
         mq = replace(config.mqtt, host="embedded", port=free_port(),
                      outbox_path=str(tmp / "outbox.sqlite3"))
-        pub_cfg = replace(config, mqtt=mq, path=str(tmp / "config.yaml"))
+        understanding = replace(config.understanding, model_dir=str(ROOT / "models"))
+        pub_cfg = replace(config, mqtt=mq, path=str(tmp / "config.yaml"),
+                          understanding=understanding)
         live = Assistant(pub_cfg, engine=args.engine, publish=True)
         assert live.link is not None
         live.link.wait_connected(10)
