@@ -71,8 +71,10 @@ class WakeDetector:
 
     def process(self, frame: Frame) -> bool:
         """Feeds one frame; True when the phrase was just heard (outside the refractory time)."""
-        # Own clock, not the frame's: a new stream (the next file) restarts frame times.
-        self._time_ms += frame.duration_ms
+        if frame.end_ms <= self._time_ms:  # a new stream (the next file): times restart
+            self._quiet_until_ms = -1
+        # Stream time, so the refractory period also covers frames not fed to us (awake).
+        self._time_ms = frame.end_ms
         self._utt_ms += frame.duration_ms
         d = self._decoder
         d.process_raw(frame.pcm())

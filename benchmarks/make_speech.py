@@ -240,7 +240,7 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "packaging" / "samples"
 SAMPLES = [  # for users without a microphone: `assistant run --wav packaging/samples/*.wav`
     Clip("hallway_light_on.wav", "hey house, turn on the hallway light", "en-us", 150, "pink",
          20.0, kind="wake"),
-    Clip("kitchen_blind_close.wav", "hey house, close the kitchen blind", "en-gb", 150, "hum",
+    Clip("kitchen_blind_close.wav", "hey house, close the kitchen blind", "en-us", 150, "pink",
          20.0, kind="wake"),
     Clip("bedroom_lamp_fifty.wav", "hey house, set the bedroom lamp to fifty percent", "en-us",
          150, "pink", 20.0, kind="wake"),
