@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.config import Config, Entity
 from assistant.payload import PayloadError, render_payload, render_topic
-from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver
+from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver, key
 from assistant.safety import judge
 from assistant.skills import IntentKind, IntentSpec, SkillSet, SlotType
 from assistant.speech import answer_state, answer_temperature, describe_targets, say
@@ -297,6 +297,14 @@ class Mapper:
                  and (area_id is None or e.area == area_id)
                  and (floor_id is None or r.floor_of(e) == floor_id)]
         said = parsed.slots.get("device_class") or parsed.slots.get("domain")
+        if (said is not None and said.start_char is not None and len(found) > 1
+                and _singular(said.text)):
+            # "the bedroom lamp": of the bedroom's lights, the one called a lamp, if just one.
+            word = said.text.lower().split()[-1]
+            named = [e for e in found
+                     if any(word in key(n).split() for n in (e.name, *e.aliases))]
+            if len(named) == 1:
+                found = named
         if (area_id is None and floor_id is None and len(found) > 1 and said is not None
                 and said.start_char is not None and _singular(said.text)):
             # "turn off the lamp" in a house of lamps: which one? ("the lamps" means all)
