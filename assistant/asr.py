@@ -16,10 +16,11 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.config import AsrConfig as AsrConfig  # re-exported: callers may take it from here
 from assistant.errors import ModelError
 from assistant.frontend import Frame
 from assistant.lexicon import pronounce
@@ -36,19 +37,6 @@ FRAME_MS = 10  # pocketsphinx's feature frame rate
 # and between words is absorbed by them rather than by short command words ("oh", "on").
 FILLER_PROB = 0.3
 SILENCE_PROB = 0.3
-
-
-@dataclass(frozen=True)
-class AsrConfig:
-    model_dir: str | None = None  # acoustic model folder; None = the one in the pocketsphinx wheel
-    # 0..1: how readily speech is called out of grammar. Higher rejects more (and more commands).
-    rejection: float = 0.7
-    commit_stable_ms: int = 150  # a partial word unchanged this long is passed on
-    cmn_warmup_ms: int = 300  # speech used to settle the decoder's normalisation first
-    grammar_weight: float = 4.0  # exponent on the grammar's word probabilities
-    # Installer's pronunciations for names the dictionary lacks, in ARPAbet:
-    # {zorblax: "Z AO R B L AE K S"}.
-    pronunciations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,21 @@ class VadConfig:
 
 
 @dataclass(frozen=True)
+class AsrConfig:
+    """Speech recognition (the `asr:` section)."""
+
+    model_dir: str | None = None  # acoustic model folder; None = the one in the pocketsphinx wheel
+    # 0..1: how readily speech is called out of grammar. Higher rejects more (and more commands).
+    rejection: float = 0.7
+    commit_stable_ms: int = 150  # a partial word unchanged this long is passed on
+    cmn_warmup_ms: int = 300  # speech used to settle the decoder's normalisation first
+    grammar_weight: float = 4.0  # exponent on the grammar's word probabilities
+    # Installer's pronunciations for names the dictionary lacks, in ARPAbet:
+    # {zorblax: "Z AO R B L AE K S"}.
+    pronunciations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FeedbackConfig:
     sounds: bool = False  # beeps on wake, done and error
     speak: bool = False  # speak replies through espeak-ng when installed
