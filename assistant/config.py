@@ -195,6 +195,7 @@ class Config:
     audio: AudioConfig = field(default_factory=AudioConfig)
     wake: WakeConfig = field(default_factory=WakeConfig)
     vad: VadConfig = field(default_factory=VadConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     debug_capture: DebugCaptureConfig = field(default_factory=DebugCaptureConfig)
     # Where this was loaded from: set by the loader, never read from the file.

@@ -9,6 +9,7 @@ instead of the full silence timeout (semantic endpointing).
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import sys
 import time
 import wave
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import hermes
-from assistant.asr import AsrConfig, Recognizer, Transcript
+from assistant.asr import Recognizer, Transcript
 from assistant.audio import AudioSource, MicSource, WavSource
 from assistant.config import Config
 from assistant.errors import AssistantError, AudioError
@@ -54,8 +55,7 @@ class VoiceLoop:
         self.config = config
         self.on_outcome = on_outcome
         self.feedback = Feedback(config.feedback)
-        intents = assistant.skills.hassil_intents(home_lists(config))
-        self.recognizer = Recognizer(build_word_graph(intents), AsrConfig())
+        self.recognizer = Recognizer(_word_graph(assistant, config), config.asr)
         self.wake = _make_wake(config) if wake else None
         self.listening = True  # hermes/hotword/toggleOff pauses wake detection
         if assistant.link is not None:
@@ -164,6 +164,8 @@ class VoiceLoop:
         outcome.timings_ms["end_of_speech_to_publish"] = (time.perf_counter() - decided) * 1000
         self.feedback.event("done" if outcome.status is not Status.REJECTED else "error")
         self.feedback.say(outcome.speech)
+        if self.wake is not None:
+            self.wake.reset()  # our own reply must not count towards a wake phrase
         return outcome
 
     def _capture(self, command: _Command) -> None:
@@ -182,6 +184,22 @@ class VoiceLoop:
         old = sorted(folder.glob("command-*.wav"), key=lambda p: p.stat().st_mtime)
         for stale in old[: max(0, len(old) - cap.max_files)]:
             stale.unlink(missing_ok=True)
+
+
+def _graph_in_child(intents: Any) -> Any:
+    return build_word_graph(intents)
+
+
+def _word_graph(assistant: Assistant, config: Config) -> Any:
+    """The recognizer's grammar, compiled in a short-lived child process: compiling peaks
+    at about 60 MB of Python objects that the service would otherwise keep as resident."""
+    intents = assistant.skills.hassil_intents(home_lists(config))
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: compile here
+        return build_word_graph(intents)
+    with ctx.Pool(1) as pool:
+        return pool.apply(_graph_in_child, (intents,))
 
 
 def _wake_id(config: Config) -> str:
