@@ -12,7 +12,7 @@ from assistant.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config.yaml"
-TOP_KEYS = ("areas, audio, debug_capture, entities, feedback, floors, language, mqtt, safety, "
+TOP_KEYS = ("areas, asr, audio, debug_capture, entities, feedback, floors, language, mqtt, safety, "
             "site_id, skills_dir, understanding, vad, wake")
 
 
@@ -184,7 +184,7 @@ def test_config_error_messages(tmp_path: Path, text: str, expected: list[str]) -
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     (got,) = problems_of(tmp_path, "language: en\nsitee_id: x\n")
-    assert got.startswith("2: sitee_id: unknown key (known keys: areas, audio, ")
+    assert got.startswith("2: sitee_id: unknown key (known keys: areas, asr, audio, ")
     assert ", site_id, " in got
 
 
