@@ -175,7 +175,8 @@ class VoiceLoop:
             return
         folder = self.config.resolve(cap.directory)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"command-{time.strftime('%Y%m%d-%H%M%S')}-{command.started_ms}.wav"
+        # Nanoseconds keep names unique (and in order) for commands within one second.
+        path = folder / f"command-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns():020d}.wav"
         with wave.open(str(path), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
@@ -215,23 +216,25 @@ def _make_wake(config: Config) -> Any:
     return WakeDetector(config.wake)
 
 
-Sources = list[tuple[AudioSource, str | None]]
+Sources = list[tuple[Callable[[], AudioSource], str | None]]  # opened one at a time
 
 
 def _sources(wavs: list[str] | None, mic: bool, config: Config) -> Sources:
+    def wav(path: str) -> Callable[[], AudioSource]:
+        return lambda: WavSource(Path(path))
+
     if wavs:
-        return [(WavSource(Path(p)), p) for p in wavs]
-    if not mic:
-        try:
-            return [(MicSource(config.audio.device), None)]
-        except AudioError as exc:
-            samples = sorted(SAMPLES_DIR.glob("*.wav"))
-            if not samples:
-                raise
-            print(f"assistant: no microphone ({exc}); playing the bundled samples "
-                  f"from {SAMPLES_DIR} instead", file=sys.stderr)
-            return [(WavSource(p), str(p)) for p in samples]
-    return [(MicSource(config.audio.device), None)]
+        return [(wav(p), p) for p in wavs]
+    try:
+        mic_source = MicSource(config.audio.device)
+    except AudioError as exc:
+        samples = sorted(SAMPLES_DIR.glob("*.wav"))
+        if mic or not samples:
+            raise
+        print(f"assistant: no microphone ({exc}); playing the bundled samples "
+              f"from {SAMPLES_DIR} instead", file=sys.stderr)
+        return [(wav(str(p)), str(p)) for p in samples]
+    return [(lambda: mic_source, None)]
 
 
 def run_voice(config: Config, *, wavs: list[str] | None, mic: bool, wake: bool,
@@ -246,12 +249,17 @@ def run_voice(config: Config, *, wavs: list[str] | None, mic: bool, wake: bool,
             print(f"> {outcome.heard or '(nothing)'}\n  {outcome.speech}", flush=True)
 
     assistant = Assistant(config, engine=engine)
+    failed = 0
     try:
         loop = VoiceLoop(assistant, config, wake=wake, on_outcome=show)
-        for source, name in sources:
-            with source:
-                loop.run(source, wav=name)
+        for open_source, name in sources:
+            try:
+                with open_source() as source:
+                    loop.run(source, wav=name)
+            except AudioError as exc:  # one unreadable file must not stop the others
+                print(f"assistant: {exc}", file=sys.stderr)
+                failed += 1
         loop.feedback.close()
     finally:
         left = assistant.close()
-    return 3 if left else 0
+    return 1 if failed else 3 if left else 0

@@ -1,0 +1,128 @@
+"""The voice loop end to end: noisy WAV fixtures through every stage to a real mosquitto."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.audio import WavSource
+from assistant.config import Config, load_config
+from assistant.pipeline import Assistant
+from assistant.structs import Status
+from assistant.voice import VoiceLoop
+
+ROOT = Path(__file__).resolve().parent.parent
+AUDIO = ROOT / "tests" / "fixtures" / "audio"
+
+
+def config_for(broker: Any, tmp_path: Path, **changes: Any) -> Config:
+    config = load_config(ROOT / "config.yaml")
+    mqtt = replace(config.mqtt, host=broker.host, port=broker.port,
+                   outbox_path=str(tmp_path / "outbox.sqlite3"))
+    return replace(config, mqtt=mqtt, **changes)
+
+
+@pytest.fixture(scope="module")
+def engine_free_config() -> Config:
+    return load_config(ROOT / "config.yaml")
+
+
+def test_spoken_commands_in_noise_reach_the_broker(broker: Any, listen: Any,
+                                                    tmp_path: Path) -> None:
+    heard = listen(["zigbee2mqtt/#", "hermes/asr/textCaptured"])
+    config = config_for(broker, tmp_path)
+    assistant = Assistant(config)
+    try:
+        loop = VoiceLoop(assistant, config, wake=False)
+        outcomes = []
+        for name in ("cmd_kitchen_off_us.wav", "cmd_hallway_on.wav"):
+            with WavSource(AUDIO / name) as source:
+                outcomes += loop.run(source, wav=name)
+        assert [o.status for o in outcomes] == [Status.OK, Status.OK], outcomes
+        assert all(o.source == "audio" and o.wav for o in outcomes)
+        assert outcomes[0].heard == "turn off the kitchen lights"
+        # Semantic endpointing: the command ended well before the full silence timeout.
+        assert outcomes[0].timings_ms["endpoint_wait"] < config.vad.trailing_silence_ms
+        assert "end_of_speech_to_publish" in outcomes[0].timings_ms
+    finally:
+        assistant.close(5)
+    got: dict[str, Any] = {}
+    deadline = time.monotonic() + 5
+    while len(got) < 4 and time.monotonic() < deadline:
+        try:
+            topic, payload, _ = heard.get(0.5)
+        except queue.Empty:
+            continue
+        got[topic] = json.loads(payload)
+    assert got["zigbee2mqtt/kitchen_ceiling/set"] == {"state": "OFF"}
+    assert got["zigbee2mqtt/hallway/set"] == {"state": "ON"}
+    assert got["hermes/asr/textCaptured"]["text"]
+
+
+def test_out_of_domain_speech_and_noise_actuate_nothing(engine_free_config: Config) -> None:
+    assistant = Assistant(engine_free_config, publish=False)
+    loop = VoiceLoop(assistant, engine_free_config, wake=False)
+    for name in ("ood_garden.wav", "noise_babble.wav", "noise_hum.wav"):
+        with WavSource(AUDIO / name) as source:
+            for outcome in loop.run(source, wav=name):
+                assert outcome.status is not Status.OK or not any(
+                    a.messages for a in outcome.actions), outcome
+
+
+def test_without_the_wake_phrase_nothing_is_heard(engine_free_config: Config) -> None:
+    assistant = Assistant(engine_free_config, publish=False)
+    loop = VoiceLoop(assistant, engine_free_config, wake=True)
+    with WavSource(AUDIO / "cmd_kitchen_off_us.wav") as source:
+        assert loop.run(source) == []
+    with WavSource(AUDIO / "wake_hallway_on.wav") as source:
+        woke = loop.run(source)
+    assert [o.status for o in woke] == [Status.OK]
+    assert woke[0].actions[0].targets == ("light.hallway",)
+
+
+def test_audio_is_written_only_when_capture_is_on_and_stays_bounded(
+        engine_free_config: Config, tmp_path: Path) -> None:
+    def run(config: Config) -> None:
+        loop = VoiceLoop(Assistant(config, publish=False), config, wake=False)
+        for _ in range(3):
+            with WavSource(AUDIO / "cmd_hallway_on.wav") as source:
+                loop.run(source)
+
+    capture = tmp_path / "capture"
+    off = replace(engine_free_config,
+                  debug_capture=replace(engine_free_config.debug_capture,
+                                        directory=str(capture)))
+    run(off)
+    assert not capture.exists()
+    on = replace(off, debug_capture=replace(off.debug_capture, enabled=True, max_files=2))
+    run(on)
+    assert len(list(capture.glob("*.wav"))) == 2
+
+
+def test_a_broken_file_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes((AUDIO / "cmd_hallway_on.wav").read_bytes()[:100])
+    config = tmp_path / "config.yaml"
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    config.write_text(text.replace("skills_dir: skills", f"skills_dir: {ROOT / 'skills'}")
+                      .replace("model_dir: models", f"model_dir: {ROOT / 'models'}")
+                      .replace("host: embedded", "host: 127.0.0.1")
+                      .replace("port: 1883 ", "port: 9 "), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "run", "--config", str(config), "--no-wake",
+         "--json", "--flush-timeout", "0.5", "--wav", str(broken),
+         str(AUDIO / "cmd_hallway_on.wav")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{broken}: truncated" in result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["status"] == "ok" and outcome["actions"][0]["targets"] == ["light.hallway"]
