@@ -36,7 +36,7 @@ def _load(args: argparse.Namespace) -> Config:
 def cmd_parse(args: argparse.Namespace) -> int:
     assistant = Assistant(_load(args), engine=args.engine, publish=False)
     for text in _lines(args.text):
-        print(outcome_line(assistant.handle_text(text)), flush=True)
+        print(outcome_line(assistant.handle(text)), flush=True)
     return EXIT_OK
 
 
@@ -54,7 +54,7 @@ def _run_text(config: Config, args: argparse.Namespace) -> int:
     assistant = Assistant(config, engine=args.engine)
     try:
         for text in _lines([]):
-            outcome = assistant.handle_text(text)
+            outcome = assistant.handle(text)
             if args.json:
                 print(outcome_line(outcome), flush=True)
             else:

@@ -14,7 +14,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from assistant import hermes
@@ -230,6 +229,15 @@ class Assistant:
 
     # --- one utterance ------------------------------------------------------------------
 
+    def handle(self, text: str, **kwargs: Any) -> Outcome:
+        """handle_text, but a failure in this one utterance becomes a `status: error`
+        outcome instead of stopping a service that has other commands to hear."""
+        try:
+            return self.handle_text(text, **kwargs)
+        except AssistantError as exc:
+            log.warning("could not handle %r: %s", text, exc)
+            return error_outcome(text, exc, kwargs.get("source", "text"))
+
     def handle_text(self, text: str, *, source: str = "text", wav: str | None = None,
                     heard: str | None = None, timings_ms: dict[str, float] | None = None,
                     session_id: str | None = None, request_id: str | None = None) -> Outcome:
@@ -315,6 +323,3 @@ def error_outcome(text: str, exc: AssistantError, source: str = "text") -> Outco
     return Outcome(input=text, source=source, status=Status.ERROR, reason=str(exc),
                    speech="Sorry, something went wrong.")
 
-
-def default_config_path() -> Path:
-    return Path("config.yaml")

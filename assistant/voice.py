@@ -159,8 +159,8 @@ class VoiceLoop:
             self.assistant.link.publish([hermes.text_captured_message(
                 transcript.text, 1.0, transcript.audio_ms / 1000, self.assistant.site_id)],
                 durable=False)
-        outcome = self.assistant.handle_text(transcript.text, source="audio", wav=wav,
-                                             heard=transcript.text, timings_ms=timings)
+        outcome = self.assistant.handle(transcript.text, source="audio", wav=wav,
+                                        heard=transcript.text, timings_ms=timings)
         outcome.timings_ms["end_of_speech_to_publish"] = (time.perf_counter() - decided) * 1000
         self.feedback.event("done" if outcome.status is not Status.REJECTED else "error")
         self.feedback.say(outcome.speech)

@@ -143,6 +143,7 @@ def test_text_from_a_hub_is_handled_like_speech(make: Make, listen: Any, broker:
     assistant = make()
     outcomes: queue.Queue[Any] = queue.Queue()
     assistant.on_query_outcome = outcomes.put
+    time.sleep(0.5)  # connected is not yet subscribed: let the SUBACK land before the hub talks
     hub = paho.Client(CallbackAPIVersion.VERSION2)
     hub.connect(broker.host, broker.port)
     hub.loop_start()
@@ -183,3 +184,19 @@ def test_several_commands_the_model_doubts_as_a_whole_are_understood_one_by_one(
     assert outcome.status is Status.OK, outcome
     assert [a.intent for a in outcome.actions] == ["HassTurnOff", "HassSetPosition"]
     assert outcome.actions[1].targets == ("cover.kitchen_blind",)
+
+
+def test_a_failing_utterance_is_an_error_outcome_not_a_crash(tmp_path: Path) -> None:
+    config = load_config(ROOT / "config.yaml")
+    # A hub-side typo: a command topic with an MQTT wildcard cannot be published to.
+    entities = [replace(e, command_topic="zigbee2mqtt/+/set") if e.id == "light.porch" else e
+                for e in config.entities]
+    mqtt = replace(config.mqtt, host="127.0.0.1", port=9,
+                   outbox_path=str(tmp_path / "outbox.sqlite3"))
+    assistant = Assistant(replace(config, entities=entities, mqtt=mqtt), engine="rules")
+    try:
+        bad = assistant.handle("turn on the porch light")
+        assert bad.status is Status.ERROR and "zigbee2mqtt/+/set" in (bad.reason or "")
+        assert assistant.handle("turn on the hallway light").status is Status.OK
+    finally:
+        assistant.close(0.5)
