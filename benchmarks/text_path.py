@@ -87,6 +87,23 @@ def sentences(n: int, seed: int) -> tuple[list[str], list[str]]:
     return commands, fallback
 
 
+def timed(assistant: Assistant, texts: list[str],
+          slow: set[str]) -> tuple[list[float], list[float], list[float]]:
+    """Milliseconds per utterance: (all, template commands, fallback and out-of-domain).
+    A "never mind" after each keeps a pending question from leaking into the next."""
+    every: list[float] = []
+    commands: list[float] = []
+    fallback: list[float] = []
+    for t in texts:
+        t0 = time.perf_counter()
+        assistant.handle_text(t)
+        ms = (time.perf_counter() - t0) * 1000
+        every.append(ms)
+        (fallback if t in slow else commands).append(ms)
+        assistant.handle_text("never mind")
+    return every, commands, fallback
+
+
 def report(name: str, xs: list[float]) -> None:
     print(f"{name:28s} p50 {statistics.median(xs):7.3f} ms   p95 {percentile(xs, 95):7.3f} ms"
           f"   max {max(xs):7.3f} ms   (n={len(xs)})")
@@ -109,17 +126,8 @@ def main() -> int:
     decide = Assistant(config, engine=args.engine, publish=False)
     for t in texts[:20]:
         decide.handle_text(t)  # warm caches, as a running service would be
-    lat: list[float] = []
-    cmd: list[float] = []
-    other: list[float] = []
     start = time.perf_counter()
-    for t in texts:
-        t0 = time.perf_counter()
-        decide.handle_text(t)
-        ms = (time.perf_counter() - t0) * 1000
-        lat.append(ms)
-        (other if t in slow else cmd).append(ms)
-        decide.handle_text("never mind")
+    lat, cmd, other = timed(decide, texts, slow)
     wall = time.perf_counter() - start
     print(f"engine={args.engine}  sentences={len(texts)}  one core  "
           f"python {sys.version.split()[0]}")
@@ -140,17 +148,8 @@ def main() -> int:
         live = Assistant(pub_cfg, engine=args.engine, publish=True)
         assert live.link is not None
         live.link.wait_connected(10)
-        pub: list[float] = []
-        pub_cmd: list[float] = []
         start = time.perf_counter()
-        for t in texts:
-            t0 = time.perf_counter()
-            live.handle_text(t)
-            ms = (time.perf_counter() - t0) * 1000
-            pub.append(ms)
-            if t not in slow:
-                pub_cmd.append(ms)
-            live.handle_text("never mind")
+        pub, pub_cmd, _ = timed(live, texts, slow)
         delivered = live.link.flush(30)
         wall = time.perf_counter() - start
         report("text -> publish (all)", pub)
