@@ -109,6 +109,11 @@ class Endpointer:
         self._held: list[Frame] = []  # pause frames beyond pause_fed_ms, sent if speech resumes
         self._semantic = False
 
+    @property
+    def command_start_ms(self) -> int:
+        """Stream time of the first voiced frame of the current (or last) command."""
+        return self._start_ms
+
     def set_semantic_complete(self, complete: bool) -> None:
         """The words so far form a complete command (or no longer do)."""
         self._semantic = complete

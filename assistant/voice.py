@@ -146,7 +146,7 @@ class VoiceLoop:
     def _outcome(self, transcript: Transcript, event: VadEvent, decided: float,
                  wav: str | None) -> Outcome:
         # Silence heard after the last word before the command was closed: the endpoint cost.
-        start_ms = getattr(self._endpointer, "_start_ms", 0)
+        start_ms = self._endpointer.command_start_ms
         timings = {"asr": transcript.decode_ms,
                    "endpoint_wait": float(event.time_ms - start_ms - event.speech_ms)}
         if transcript.rejected or not transcript.text:
