@@ -190,6 +190,10 @@ class Assistant:
 
     def _state_handler(self, entity_id: str) -> Callable[[str, bytes], None]:
         def handle(topic: str, payload: bytes) -> None:
+            if not payload.strip():  # a cleared retained state: we no longer know it
+                with self._lock:
+                    self.states.pop(entity_id, None)
+                return
             try:
                 data = json.loads(payload.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError):

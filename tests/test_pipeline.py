@@ -128,11 +128,20 @@ def test_reported_states_answer_questions(make: Make, broker: Any) -> None:
     while not wanted <= set(assistant.states) and time.monotonic() < deadline:
         time.sleep(0.02)
     hub.loop_stop()
-    hub.disconnect()
     assert assistant.handle_text("is the front door locked").speech == \
         "Yes, the Front Door is locked."
     warmer = assistant.handle_text("turn up the heating in the living room")
     assert warmer.actions[0].messages[0].payload == {"current_heating_setpoint": 21}
+    hub.loop_start()
+    for topic in ("zigbee2mqtt/front_door", "zigbee2mqtt/living_room_thermostat"):
+        # An empty retained message clears the state (later tests share this broker).
+        hub.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
+    deadline = time.monotonic() + 5
+    while "lock.front_door" in assistant.states and time.monotonic() < deadline:
+        time.sleep(0.02)
+    hub.loop_stop()
+    hub.disconnect()
+    assert "lock.front_door" not in assistant.states  # a cleared state is no state
 
 
 def test_text_from_a_hub_is_handled_like_speech(make: Make, listen: Any, broker: Any) -> None:
