@@ -8,6 +8,7 @@ naming the file or device and why.
 
 from __future__ import annotations
 
+import io
 import logging
 import queue
 import sys
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_MS = 30
 __all__ = ["SAMPLE_RATE_HZ", "AudioSource", "MicSource", "PcmStdinSource", "PushSource",
-           "WavSource", "decode_wav_bytes"]
+           "WavFrameDecoder", "WavSource", "decode_wav_bytes"]
 
 
 class AudioSource:
@@ -157,20 +158,24 @@ class PushSource(AudioSource):
     def __init__(self, name: str = "push", max_chunks: int = 1000) -> None:
         self.name = name
         self._queue: queue.Queue[Int16Array | None] = queue.Queue(maxsize=max_chunks)
+        self._frames = WavFrameDecoder(name)
 
-    def push(self, chunk: Int16Array) -> None:
+    def push(self, chunk: Int16Array) -> bool:
         """Adds a chunk; drops it (with a warning) rather than block a network thread."""
         try:
             self._queue.put_nowait(chunk)
+            return True
         except queue.Full:
             log.warning("%s: audio consumer is behind; dropped %d samples", self.name, chunk.size)
+            return False
 
-    def push_wav(self, payload: bytes) -> None:
+    def push_wav(self, payload: bytes) -> bool:
         """Adds one WAV-encoded frame, as Hermes satellites send them; bad frames are skipped."""
         try:
-            self.push(decode_wav_bytes(payload, self.name))
+            return self.push(self._frames.decode(payload))
         except AudioError as e:
             log.warning("%s", e)
+            return False
 
     def end(self) -> None:
         self._queue.put(None)
@@ -180,10 +185,34 @@ class PushSource(AudioSource):
             yield chunk
 
 
+class WavFrameDecoder:
+    """A stream of small WAV files (one per satellite frame) to 16 kHz mono int16 chunks.
+
+    Frames in one format share one converter, so a 44.1 kHz or stereo satellite is
+    resampled as the continuous stream it is: no seam at every frame boundary.
+    """
+
+    def __init__(self, name: str = "wav frame") -> None:
+        self.name = name
+        self._converter: _Converter | None = None
+
+    def decode(self, payload: bytes) -> Int16Array:
+        """One frame's samples; AudioError (naming the stream and why) for an unusable one."""
+        f = io.BytesIO(payload)
+        fmt = read_header(f, self.name)
+        conv = self._converter
+        if conv is None or _layout(conv.fmt) != _layout(fmt):
+            conv = self._converter = _Converter(fmt)
+        f.seek(fmt.data_offset)
+        return conv.convert(f.read(fmt.data_bytes))
+
+
+def _layout(fmt: WavFormat) -> tuple[int, int, int, bool]:
+    return fmt.sample_rate_hz, fmt.channels, fmt.bits_per_sample, fmt.is_float
+
+
 def decode_wav_bytes(payload: bytes, name: str = "wav") -> Int16Array:
     """A whole small WAV in memory (one satellite frame) to 16 kHz mono int16."""
-    import io
-
     f = io.BytesIO(payload)
     fmt = read_header(f, name)
     f.seek(fmt.data_offset)

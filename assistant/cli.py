@@ -44,6 +44,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args)
     if args.text:
         return _run_text(config, args)
+    if args.satellites or (config.satellites.enabled and not args.wav and not args.mic):
+        from assistant.satellite import run_satellites
+
+        return run_satellites(config, wake=not args.no_wake, json_out=args.json,
+                              engine=args.engine)
     from assistant.voice import run_voice  # the audio stack loads only when listening
 
     return int(run_voice(config, wavs=args.wav, mic=args.mic, wake=not args.no_wake,
@@ -145,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stream WAV files through the voice path")
     src.add_argument("--text", action="store_true", help="read one command per stdin line")
     src.add_argument("--mic", action="store_true", help="listen on the microphone (the default)")
+    src.add_argument("--satellites", action="store_true",
+                     help="listen to Hermes satellites streaming over MQTT (config: satellites)")
     p.add_argument("--no-wake", action="store_true", help="no wake phrase: every utterance counts")
     p.add_argument("--json", action="store_true", help="print one outcome JSON per utterance")
     p.add_argument("--flush-timeout", type=float, default=FLUSH_TIMEOUT_S, metavar="S",

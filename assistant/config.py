@@ -182,6 +182,16 @@ class DebugCaptureConfig:
 
 
 @dataclass(frozen=True)
+class SatellitesConfig:
+    """Hermes satellites streaming audio to us over MQTT (the `satellites:` section)."""
+
+    enabled: bool = False  # `assistant run` listens to satellites instead of the microphone
+    sites: list[str] = field(default_factory=list)  # siteIds accepted; empty = any
+    max_sites: int = 4  # streaming at once; more are refused (each costs ~6 MB and CPU)
+    idle_timeout_ms: int = 2000  # a site silent this long is dropped (its command ends)
+
+
+@dataclass(frozen=True)
 class Config:
     language: str = "en"
     site_id: str = "default"
@@ -198,6 +208,7 @@ class Config:
     asr: AsrConfig = field(default_factory=AsrConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     debug_capture: DebugCaptureConfig = field(default_factory=DebugCaptureConfig)
+    satellites: SatellitesConfig = field(default_factory=SatellitesConfig)
     # Where this was loaded from: set by the loader, never read from the file.
     path: str = field(default="", metadata={"internal": True})
 
@@ -262,6 +273,10 @@ def _check_references(cfg: Config, src: Located) -> list[Problem]:
                     problems.append(
                         src.problem(f"safety.{section}[{i}].entity[{j}]", f"no entity '{ent}'")
                     )
+    if cfg.satellites.max_sites < 1:
+        problems.append(src.problem("satellites.max_sites", "must be at least 1"))
+    if cfg.satellites.idle_timeout_ms < 100:
+        problems.append(src.problem("satellites.idle_timeout_ms", "must be at least 100"))
     if cfg.understanding.engine not in ("auto", "rules", "lm"):
         problems.append(
             src.problem("understanding.engine", "expected one of auto, rules, lm")

@@ -22,6 +22,8 @@ TEXT_CAPTURED_TOPIC = "hermes/asr/textCaptured"
 TTS_SAY_TOPIC = "hermes/tts/say"
 HOTWORD_TOGGLE_ON_TOPIC = "hermes/hotword/toggleOn"
 HOTWORD_TOGGLE_OFF_TOPIC = "hermes/hotword/toggleOff"
+# Satellites stream their microphone as one small WAV file per message on this topic.
+AUDIO_FRAME_TOPIC_FILTER = "hermes/audioServer/+/audioFrame"
 DEFAULT_SITE_ID = "default"  # what rhasspy-hermes assumes when siteId is absent
 MAX_PAYLOAD_BYTES = 64 * 1024  # a spoken command is tiny; larger input is refused unread
 _TOPIC_UNSAFE = re.compile(r"[+#/\x00]")  # MQTT wildcards and level separator
@@ -34,6 +36,20 @@ def intent_topic(intent_name: str) -> str:
 
 def hotword_topic(wakeword_id: str) -> str:
     return f"hermes/hotword/{_topic_level(wakeword_id)}/detected"
+
+
+def audio_frame_topic(site_id: str) -> str:
+    """`hermes/audioServer/<siteId>/audioFrame` (AudioFrame): where a satellite streams."""
+    return f"hermes/audioServer/{_topic_level(site_id)}/audioFrame"
+
+
+def audio_frame_site(topic: str) -> str | None:
+    """The siteId of an audioFrame topic, or None for any other topic."""
+    parts = topic.split("/")
+    if (len(parts) == 4 and parts[:2] == ["hermes", "audioServer"] and parts[2]
+            and parts[3] == "audioFrame"):
+        return parts[2]
+    return None
 
 
 def slot_value(value: SlotScalar) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from assistant import hermes
 from assistant.asr import Recognizer, Transcript
@@ -46,19 +46,33 @@ class _Command:
     words: list[str] = field(default_factory=list)
 
 
+class CommandRecognizer(Protocol):
+    """What the loop needs of a recognizer (a Recognizer, or a handle on a shared one)."""
+
+    def start(self) -> None: ...
+    def feed(self, frames: Iterable[Frame]) -> list[str]: ...
+    def finish(self) -> Transcript: ...
+    def cancel(self) -> None: ...
+
+
 class VoiceLoop:
-    """Listens to one audio source at a time; the Assistant does the rest."""
+    """Listens to one audio source at a time; the Assistant does the rest.
+
+    `recognizer` shares a decoder between loops (satellites); `toggles=False` leaves the
+    hermes/hotword/toggleOn|Off subscription to whoever runs several loops.
+    """
 
     def __init__(self, assistant: Assistant, config: Config, *, wake: bool = True,
-                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+                 on_outcome: Callable[[Outcome], None] | None = None,
+                 recognizer: CommandRecognizer | None = None, toggles: bool = True) -> None:
         self.assistant = assistant
         self.config = config
         self.on_outcome = on_outcome
         self.feedback = Feedback(config.feedback)
-        self.recognizer = Recognizer(_word_graph(assistant, config), config.asr)
+        self.recognizer = recognizer or make_recognizer(assistant, config)
         self.wake = _make_wake(config) if wake else None
         self.listening = True  # hermes/hotword/toggleOff pauses wake detection
-        if assistant.link is not None:
+        if assistant.link is not None and toggles:
             assistant.link.subscribe(hermes.HOTWORD_TOGGLE_ON_TOPIC, self._on_toggle)
             assistant.link.subscribe(hermes.HOTWORD_TOGGLE_OFF_TOPIC, self._on_toggle)
 
@@ -185,6 +199,10 @@ class VoiceLoop:
         old = sorted(folder.glob("command-*.wav"), key=lambda p: p.stat().st_mtime)
         for stale in old[: max(0, len(old) - cap.max_files)]:
             stale.unlink(missing_ok=True)
+
+
+def make_recognizer(assistant: Assistant, config: Config) -> Recognizer:
+    return Recognizer(_word_graph(assistant, config), config.asr)
 
 
 def _graph_in_child(intents: Any) -> Any:

@@ -13,7 +13,7 @@ from assistant.errors import ConfigError
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config.yaml"
 TOP_KEYS = ("areas, asr, audio, debug_capture, entities, feedback, floors, language, mqtt, safety, "
-            "site_id, skills_dir, understanding, vad, wake")
+            "satellites, site_id, skills_dir, understanding, vad, wake")
 
 
 def problems_of(tmp_path: Path, text: str) -> list[str]:

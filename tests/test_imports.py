@@ -27,7 +27,7 @@ STAGES: list[tuple[str, set[str]]] = [
 GROUPS: list[tuple[str, set[str]]] = [
     ("foundation", set()),
     *STAGES,
-    ("pipeline", {"pipeline", "voice", "sentences"}),
+    ("pipeline", {"pipeline", "voice", "sentences", "satellite"}),
     ("cli", {"cli", "__main__"}),
 ]
 

@@ -1,0 +1,290 @@
+"""Satellites end to end: noisy WAV fixtures cut into Hermes audioFrames, through mosquitto."""
+
+from __future__ import annotations
+
+import io
+import json
+import queue
+import time
+import uuid
+import wave
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from assistant import hermes
+from assistant.audio import WavFrameDecoder, WavSource
+from assistant.config import Config, SatellitesConfig, load_config
+from assistant.pcm import Resampler, to_int16
+from assistant.pipeline import Assistant
+from assistant.satellite import SatelliteHub, site_outcome_line
+from assistant.structs import Outcome, Status
+from assistant.voice import CommandRecognizer, make_recognizer
+
+rh_audio = pytest.importorskip("rhasspyhermes.audioserver")
+
+ROOT = Path(__file__).resolve().parent.parent
+AUDIO = ROOT / "tests" / "fixtures" / "audio"
+FRAME_SAMPLES = 320  # 20 ms at 16 kHz, as a satellite sends them
+WAIT_S = 20.0
+
+
+def satellite_frames(path: Path, frames_per_chunk: int = FRAME_SAMPLES) -> list[bytes]:
+    """The file as a Rhasspy satellite streams it: rhasspy-hermes' own WAV chunking."""
+    with open(path, "rb") as f:
+        return [rh_audio.AudioFrame(wav_bytes=chunk).payload()
+                for chunk in rh_audio.AudioFrame.iter_wav_chunked(f, frames_per_chunk)]
+
+
+def wav_bytes(samples: np.ndarray, rate_hz: int) -> bytes:
+    """int16 samples, shape (frames, channels), as a WAV file."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(samples.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(rate_hz)
+        w.writeframes(samples.astype("<i2").tobytes())
+    return out.getvalue()
+
+
+class Satellite:
+    """A plain paho client publishing audio frames, as a satellite's audio server does."""
+
+    def __init__(self, broker: Any) -> None:
+        self.client = paho.Client(CallbackAPIVersion.VERSION2,
+                                  client_id=f"test-satellite-{uuid.uuid4().hex[:8]}")
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def send(self, site_id: str, frames: list[bytes]) -> None:
+        for frame in frames:
+            self.client.publish(rh_audio.AudioFrame.topic(site_id=site_id), frame)
+            time.sleep(0.002)  # ten times faster than real time, in order
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture(scope="module")
+def parts(mosquitto: Any, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[Config, Assistant, CommandRecognizer]]:
+    """One Assistant and one compiled recognizer for the module: they take seconds to build."""
+    config = load_config(ROOT / "config.yaml")
+    outbox = tmp_path_factory.mktemp("satellite") / "outbox.sqlite3"
+    config = replace(config, mqtt=replace(config.mqtt, host=mosquitto.host, port=mosquitto.port,
+                                          outbox_path=str(outbox)))
+    assistant = Assistant(config)
+    assert assistant.link is not None and assistant.link.wait_connected(5)
+    yield config, assistant, make_recognizer(assistant, config)
+    assistant.close(5)
+
+
+@pytest.fixture
+def satellite(broker: Any) -> Iterator[Satellite]:
+    sat = Satellite(broker)
+    yield sat
+    sat.close()
+
+
+class Run:
+    """A started hub and the (siteId, outcome) pairs it produced."""
+
+    def __init__(self, parts: tuple[Config, Assistant, CommandRecognizer], *, wake: bool = False,
+                 **settings: Any) -> None:
+        config, assistant, recognizer = parts
+        config = replace(config, satellites=SatellitesConfig(**{"idle_timeout_ms": 400,
+                                                                **settings}))
+        self.outcomes: queue.Queue[tuple[str, Outcome]] = queue.Queue()
+        self.hub = SatelliteHub(assistant, config, wake=wake, recognizer=recognizer,
+                                on_outcome=lambda site, o: self.outcomes.put((site, o)))
+        self.hub.start()
+
+    def ready(self, satellite: Satellite) -> None:
+        """Waits until our subscription is in place: empty frames come back counted as bad."""
+        deadline = time.monotonic() + 5
+        while self.hub.stats().bad_frames == 0:
+            assert time.monotonic() < deadline, "the hub never received a frame"
+            satellite.send("probe", [b""])
+            time.sleep(0.05)
+
+    def outcome_list(self, n: int) -> list[tuple[str, Outcome]]:
+        return [self.outcomes.get(timeout=WAIT_S) for _ in range(n)]
+
+    def idle(self) -> None:
+        """Waits until every site was dropped and its listener has finished."""
+        deadline = time.monotonic() + WAIT_S
+        while self.hub.active_sites():
+            assert time.monotonic() < deadline, self.hub.active_sites()
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def run(parts: tuple[Config, Assistant, CommandRecognizer]) -> Iterator[Any]:
+    made: list[Run] = []
+
+    def make(**kwargs: Any) -> Run:
+        made.append(Run(parts, **kwargs))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.hub.close()
+
+
+def collect(listener: Any, wanted: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+    """Messages per topic until each wanted topic came the wanted number of times."""
+    got: dict[str, list[dict[str, Any]]] = {}
+    deadline = time.monotonic() + WAIT_S
+    while any(len(got.get(t, [])) < n for t, n in wanted.items()):
+        assert time.monotonic() < deadline, f"still waiting: got {sorted(got)}"
+        try:
+            topic, payload, retained = listener.get(0.5)
+        except queue.Empty:
+            continue
+        if not retained:  # other tests leave retained device states on the shared broker
+            got.setdefault(topic, []).append(json.loads(payload))
+    return got
+
+
+def test_topics_are_what_rhasspy_hermes_uses() -> None:
+    topic = hermes.audio_frame_topic("kitchen")
+    assert topic == rh_audio.AudioFrame.topic(site_id="kitchen")
+    assert rh_audio.AudioFrame.get_site_id(topic) == "kitchen"
+    assert hermes.audio_frame_site(topic) == "kitchen"
+    assert rh_audio.AudioFrame.topic() == hermes.AUDIO_FRAME_TOPIC_FILTER
+    for other in ("hermes/audioServer/kitchen/playBytes/1", "hermes/audioServer//audioFrame",
+                  "hermes/hotword/toggleOn", "x/hermes/audioServer/a/audioFrame"):
+        assert hermes.audio_frame_site(other) is None, other
+
+
+def test_frames_of_a_48_khz_stereo_satellite_decode_as_one_stream(tmp_path: Path) -> None:
+    # Frame by frame, the resampler must carry its state: no seam every 20 ms.
+    with WavSource(AUDIO / "cmd_hallway_on.wav") as source:
+        ref = np.concatenate(list(source.chunks()))
+    up = Resampler(16000, 48000)
+    wide = to_int16(np.concatenate([up.process(ref / 32768.0), up.flush()]))
+    stereo = np.stack([wide, wide], axis=1)
+    frames = [wav_bytes(stereo[i:i + 960], 48000) for i in range(0, len(stereo), 960)]
+    decoder = WavFrameDecoder("satellite test")
+    streamed = np.concatenate([decoder.decode(f) for f in frames])
+    (tmp_path / "whole.wav").write_bytes(wav_bytes(stereo, 48000))
+    with WavSource(tmp_path / "whole.wav") as whole:  # the same audio as one file
+        as_file = np.concatenate(list(whole.chunks()))
+    assert len(streamed) > len(ref) - 200
+    assert np.array_equal(streamed, as_file[:len(streamed)])
+
+
+def test_a_satellite_command_is_acted_on_for_its_site(run: Any, satellite: Satellite,
+                                                      listen: Any) -> None:
+    heard = listen(["zigbee2mqtt/kitchen_ceiling/set", "zigbee2mqtt/kitchen_counter/set",
+                    "hermes/asr/textCaptured", "hermes/intent/#", "hermes/tts/say"])
+    r = run()
+    r.ready(satellite)
+    satellite.send("kitchen-sat", satellite_frames(AUDIO / "cmd_kitchen_off_us.wav"))
+    [(site, outcome)] = r.outcome_list(1)
+    assert site == "kitchen-sat"
+    assert outcome.status is Status.OK, outcome
+    assert outcome.heard == "turn off the kitchen lights"
+    got = collect(heard, {"zigbee2mqtt/kitchen_ceiling/set": 1, "hermes/asr/textCaptured": 1,
+                          "hermes/intent/HassTurnOff": 1, "hermes/tts/say": 1})
+    assert got["zigbee2mqtt/kitchen_ceiling/set"] == [{"state": "OFF"}]
+    for topic in ("hermes/asr/textCaptured", "hermes/intent/HassTurnOff", "hermes/tts/say"):
+        assert [m["siteId"] for m in got[topic]] == ["kitchen-sat"], topic
+    assert json.loads(site_outcome_line(site, outcome))["site_id"] == "kitchen-sat"
+    r.idle()
+    stats = r.hub.stats()
+    assert stats.sites_dropped >= 1 and stats.frames >= 100 and stats.dropped_frames == 0
+
+
+def test_two_sites_streaming_at_once_do_not_mix(run: Any, satellite: Satellite,
+                                                listen: Any) -> None:
+    heard = listen(["hermes/intent/#"])
+    r = run()
+    r.ready(satellite)
+    hall = satellite_frames(AUDIO / "cmd_hallway_on.wav")
+    lamp = satellite_frames(AUDIO / "cmd_bedroom_lamp_50.wav")
+    for i in range(max(len(hall), len(lamp))):  # both rooms speak at the same time
+        satellite.send("hall", hall[i:i + 1])
+        satellite.send("den", lamp[i:i + 1])
+    outcomes = dict(r.outcome_list(2))
+    assert sorted(outcomes) == ["den", "hall"]
+    assert [a.targets for a in outcomes["hall"].actions] == [("light.hallway",)], outcomes
+    assert [(a.intent, a.slots["brightness"]) for a in outcomes["den"].actions] == [
+        ("HassLightSet", 50)], outcomes
+    got = collect(heard, {"hermes/intent/HassTurnOn": 1, "hermes/intent/HassLightSet": 1})
+    assert got["hermes/intent/HassTurnOn"][0]["siteId"] == "hall"
+    assert got["hermes/intent/HassLightSet"][0]["siteId"] == "den"
+    assert r.hub.stats().decoder_waits >= 1  # one command waited for the other's decoding
+
+
+def test_a_garbage_payload_is_counted_and_ignored(run: Any, satellite: Satellite) -> None:
+    r = run()
+    r.ready(satellite)
+    before = r.hub.stats().bad_frames
+    frames = satellite_frames(AUDIO / "cmd_hallway_on.wav")
+    junk = [b"RIFF\x00\x00", b"not a wav at all", frames[5][:30], b"\x00" * 5000]
+    satellite.send("porch", frames[:10] + junk + frames[10:])
+    [(site, outcome)] = r.outcome_list(1)
+    assert (site, outcome.status) == ("porch", Status.OK)
+    assert outcome.actions[0].targets == ("light.hallway",)
+    assert r.hub.stats().bad_frames - before == len(junk)
+
+
+def test_only_listed_sites_are_heard(run: Any, satellite: Satellite) -> None:
+    r = run(sites=["kitchen"])
+    satellite.send("garage", satellite_frames(AUDIO / "cmd_hallway_on.wav")[:50])
+    deadline = time.monotonic() + 5
+    while r.hub.stats().refused_frames < 50:
+        assert time.monotonic() < deadline, r.hub.stats()
+        time.sleep(0.05)
+    assert r.hub.active_sites() == [] and r.hub.stats().sites_started == 0
+    assert r.outcomes.empty()
+
+
+def test_sites_beyond_the_limit_are_refused(run: Any, satellite: Satellite) -> None:
+    r = run(max_sites=1)
+    frames = satellite_frames(AUDIO / "cmd_hallway_on.wav")
+    satellite.send("first", frames[:20])
+    satellite.send("second", frames[:20])
+    deadline = time.monotonic() + 5
+    while r.hub.stats().frames + r.hub.stats().refused_frames < 40:
+        assert time.monotonic() < deadline, r.hub.stats()
+        time.sleep(0.05)
+    assert r.hub.stats().refused_frames == 20
+    r.idle()  # once "first" has gone quiet, another site may take its place
+    satellite.send("second", frames)
+    [(site, outcome)] = r.outcome_list(1)
+    assert (site, outcome.status) == ("second", Status.OK)
+
+
+def test_the_wake_phrase_is_announced_for_its_site(run: Any, satellite: Satellite,
+                                                   listen: Any) -> None:
+    heard = listen(["hermes/hotword/+/detected"])
+    r = run(wake=True)
+    r.ready(satellite)
+    satellite.send("bedroom", satellite_frames(AUDIO / "cmd_hallway_on.wav"))  # no wake phrase
+    satellite.send("attic", satellite_frames(AUDIO / "wake_hallway_on.wav"))
+    [(site, outcome)] = r.outcome_list(1)
+    assert (site, outcome.status) == ("attic", Status.OK)
+    got = collect(heard, {"hermes/hotword/hey_house/detected": 1})
+    assert [m["siteId"] for m in got["hermes/hotword/hey_house/detected"]] == ["attic"]
+    r.idle()
+    assert r.outcomes.empty()  # the bedroom said no wake phrase: nothing heard there
+
+
+def test_a_toggled_off_site_hears_no_wake_phrase(run: Any, satellite: Satellite) -> None:
+    r = run(wake=True)
+    r.ready(satellite)
+    satellite.client.publish(hermes.HOTWORD_TOGGLE_OFF_TOPIC,
+                             json.dumps({"siteId": "attic", "reason": "playing music"}))
+    time.sleep(0.3)
+    satellite.send("attic", satellite_frames(AUDIO / "wake_hallway_on.wav"))
+    r.idle()
+    assert r.outcomes.empty()
