@@ -20,6 +20,7 @@ from assistant.guard import refusal
 from assistant.skills import HOME_LISTS, SkillSet, home_lists
 from assistant.structs import Engine, Parse, ParsedIntent, SlotValue
 from assistant.textnorm import Normalized, Token, normalize
+from assistant.tmplindex import TemplateIndex
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,7 @@ WARM_UP = ("turn on the light", "turn of the lights and close the blind",
            "turn on the flux capacitor", "the light on and the good night white")
 CONNECTORS = ("and then", "after that", "and also", "and", "then", "also", "plus")
 MAX_SPLITS = 3  # commands per utterance the matcher tries to separate
-# Template match attempts per utterance (about 1 ms each): bounds the time spent on long
-# rambles and repairs; an exact hit needs one.
+# Template match attempts per utterance: bounds the time spent on rambles and repairs.
 MATCH_BUDGET = 16
 EXACT_CONFIDENCE = 1.0
 SPLIT_CONFIDENCE = 0.97
@@ -100,10 +100,6 @@ def _remap(intent: ParsedIntent, fixed: Normalized, perm: list[int],
     return ParsedIntent(intent.intent, slots)
 
 
-def _spoken_slots(intent: ParsedIntent) -> int:
-    return sum(1 for v in intent.slots.values() if v.start_char is not None)
-
-
 def _rank(hit: _Hit) -> tuple[int, int, int, int]:
     """Best first: most words bound to slots, then more slots, then a named device."""
     spoken = [v for v in hit.intent.slots.values() if v.start_char is not None]
@@ -134,6 +130,7 @@ class TemplateMatcher:
                     extra.append(TextSlotValue.from_tuple((norm, v.value_out)))
             lists[list_name] = TextSlotList(name=list_name, values=[*slot_list.values, *extra])
         self.intents: Intents = skills.hassil_intents(lists)
+        self.index = TemplateIndex(self.intents)
         self.vocabulary = self._vocabulary(skills, lists)
         self.template_words = self._vocabulary(skills, {})
         self.known_names = {
@@ -216,7 +213,9 @@ class TemplateMatcher:
     # --- stages -------------------------------------------------------------------------
 
     def _results(self, text: str, **kwargs: object) -> Iterable[RecognizeResult]:
-        return recognize_all(text, self.intents, language="en", **kwargs)  # type: ignore[arg-type]
+        # The index is exact for plain matching only; unmatched entities match any text.
+        intents = self.intents if kwargs else self.index.candidates(text)
+        return recognize_all(text, intents, language="en", **kwargs)  # type: ignore[arg-type]
 
     def _match_one(
         self, text: str, offset: int, norm: Normalized | None

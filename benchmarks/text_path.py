@@ -1,6 +1,6 @@
 """Text-path latency and throughput: text -> outcome (decide) and text -> publish, one core.
 
-    .venv/bin/python benchmarks/text_path.py [--engine rules|auto] [--n 600]
+    .venv/bin/python benchmarks/text_path.py [--engine rules|auto] [--n 600] [--decide-only]
 
 Sentences are sampled from the skills' templates with the sample home's names (so most are
 exact hits), plus paraphrases and out-of-domain lines that take the slower fallback paths.
@@ -114,6 +114,8 @@ def main() -> int:
     ap.add_argument("--engine", default="rules", choices=["rules", "auto", "lm"])
     ap.add_argument("--n", type=int, default=600)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--decide-only", action="store_true",
+                    help="skip the publishing run (no broker is started)")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -137,6 +139,8 @@ def main() -> int:
     print(f"{'decide throughput':28s} {len(texts) / wall * 2:7.0f} utterances/s "
           "(incl. 'never mind')")
 
+    if args.decide_only:
+        return 0
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         shutil.copytree(ROOT / "skills", tmp / "skills")

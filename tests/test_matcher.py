@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 import pytest
+from hassil import Intents, RecognizeResult, recognize_all
+from hassil.sample import sample_sentence
+from hassil.util import normalize_for_matching
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +23,8 @@ from assistant.matcher import (
 )
 from assistant.skills import load_skills
 from assistant.structs import Engine, Parse
+from assistant.textnorm import normalize
+from assistant.tmplindex import PLAIN_RE, TemplateIndex
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -261,3 +269,116 @@ def test_no_text_crashes_the_matcher(matcher: TemplateMatcher, text: str) -> Non
 def test_no_word_salad_crashes_the_matcher(matcher: TemplateMatcher, words: list[str]) -> None:
     text = " ".join(words)
     _check(text, matcher.match(text))
+
+
+# --- template index ----------------------------------------------------------------------------
+# The index must never drop a template hassil would match: every reading of a full search comes
+# from a template the index lets through, and the reduced search yields the same readings.
+
+SKIP_WORDS = ["please", "now", "just", "could you"]
+
+
+def _readings(results: Iterable[RecognizeResult]) -> list[tuple[object, ...]]:
+    return [(r.intent.name, r.intent_sentence.text if r.intent_sentence else None,
+             sorted((k, str(e.value), e.text_span) for k, e in r.entities.items()),
+             r.text_chunks_matched) for r in results]
+
+
+def _assert_index_exact(matcher: TemplateMatcher, text: str) -> None:
+    full = list(recognize_all(text, matcher.intents, language="en"))
+    keep = matcher.index.passing(text)
+    if keep is not None:
+        kept = {id(t.sentence) for i, t in enumerate(matcher.index.templates) if keep >> i & 1}
+        dropped = [r.intent_sentence.text for r in full
+                   if r.intent_sentence is not None and id(r.intent_sentence) not in kept]
+        assert not dropped, f"{text!r}: the index dropped {dropped}"
+    reduced = list(recognize_all(text, matcher.index.candidates(text), language="en"))
+    assert _readings(reduced) == _readings(full), text
+
+
+@pytest.fixture(scope="module")
+def template_samples(matcher: TemplateMatcher) -> list[str]:
+    """A few sentences from every template, with the home's names and numbers in words."""
+    rng = random.Random(5)
+    out: list[str] = []
+    for intent in matcher.intents.intents.values():
+        for data in intent.data:
+            lists = {**matcher.intents.slot_lists, **data.slot_lists}
+            rules = {**matcher.intents.expansion_rules, **data.expansion_rules}
+            for sentence in data.sentences:
+                found = list(islice(sample_sentence(sentence, lists, rules, language="en"), 300))
+                out += rng.sample(found, min(3, len(found)))
+    return out
+
+
+def test_every_template_sample_keeps_its_template(
+        matcher: TemplateMatcher, template_samples: list[str]) -> None:
+    assert len(template_samples) > 500
+    plain = 0
+    for sample in template_samples:
+        text = normalize(sample).text
+        plain += matcher.index.passing(text) is not None
+        _assert_index_exact(matcher, text)
+    assert plain > 0.9 * len(template_samples)  # the index was really consulted
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_index_never_drops_a_template_hassil_would_match(
+        matcher: TemplateMatcher, template_samples: list[str], data: st.DataObject) -> None:
+    words = normalize(data.draw(st.sampled_from(template_samples))).text.split()
+    edit = data.draw(st.sampled_from(["none", "drop", "insert", "skip", "swap", "cut"]))
+    at = data.draw(st.integers(0, max(0, len(words) - 1)))
+    if edit == "drop" and len(words) > 1:
+        del words[at]
+    elif edit == "insert":
+        words.insert(at, data.draw(st.sampled_from(WORDS)))
+    elif edit == "skip":  # hassil also tries the text without its skip words
+        words.insert(at, data.draw(st.sampled_from(SKIP_WORDS)))
+    elif edit == "swap" and len(words) > 1:
+        words[at], words[-1] = words[-1], words[at]
+    elif edit == "cut":
+        words = words[at:]
+    _assert_index_exact(matcher, " ".join(words))
+
+
+def test_the_index_narrows_the_search(matcher: TemplateMatcher,
+                                      template_samples: list[str]) -> None:
+    counts = sorted(bin(matcher.index.passing(normalize(s).text) or 0).count("1")
+                    for s in template_samples)
+    assert len(matcher.index.templates) > 200
+    assert counts[len(counts) // 2] <= 5, counts[len(counts) // 2]
+    keep = matcher.index.passing("switch off the kitchen lights")
+    assert keep is not None
+    passed = [t.sentence.text for i, t in enumerate(matcher.index.templates) if keep >> i & 1]
+    assert "<turn_off> <area> {domain_word:domain}" in passed
+    assert not [t for t in passed if "turn_on" in (t or "")], passed  # "on" is not said
+
+
+@pytest.mark.parametrize("text", ["Turn on the lamp", "turn  on the lamp", "turn on the lamp.",
+                                  "turn-on the lamp", "turn on the café lamp", " turn on"])
+def test_text_hassil_would_rewrite_gets_every_template(matcher: TemplateMatcher,
+                                                        text: str) -> None:
+    assert matcher.index.passing(text) is None
+    assert matcher.index.candidates(text) is matcher.intents
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab09'%. -", max_size=12))
+def test_plain_text_is_what_hassil_matches(text: str) -> None:
+    """The index reads plain text as is; hassil's normalisation must leave it alone."""
+    if PLAIN_RE.fullmatch(text):
+        assert normalize_for_matching(text).text == text
+
+
+def test_a_wildcard_template_is_left_to_hassil() -> None:
+    intents = Intents.from_dict({"language": "en", "intents": {
+        "Remind": {"data": [{"sentences": ["remind me to {task}"]}]},
+        "Play": {"data": [{"sentences": ["play {album} by {artist}"]}]}},
+        "lists": {"task": {"wildcard": True}, "album": {"wildcard": True},
+                  "artist": {"values": ["abba", "queen"]}}})
+    index = TemplateIndex(intents)
+    assert [t.needs for t in index.templates] == [0, 0]
+    results = recognize_all("play greatest hits by abba", index.candidates("play greatest "
+                                                                             "hits by abba"))
+    assert [r.entities["album"].value for r in results] == ["greatest hits"]
