@@ -195,21 +195,30 @@ class TemplateIndex:
         rarity = _rarity(intents)
         bits: dict[tuple[str, Clause], int] = {}  # ("in"|"start"|"end", phrases) -> bit
         self.templates: list[_Template] = []
+        groups: dict[int | None, list[tuple[int, int]]] = {}  # bit -> (template, needs)
         for name, intent in intents.intents.items():
             for b, data in enumerate(intent.data):
                 analysis = _Analysis({**intents.expansion_rules, **data.expansion_rules},
                                      {**intents.slot_lists, **data.slot_lists}, rarity)
                 for sentence in data.sentences:
-                    needs = 0
-                    for key in _requirements(analysis, sentence.expression):
-                        needs |= 1 << bits.setdefault(key, len(bits))
+                    ids = [bits.setdefault(key, len(bits))
+                           for key in _requirements(analysis, sentence.expression)]
+                    needs = sum(1 << i for i in set(ids))
                     self.templates.append(_Template(name, b, sentence, needs))
+                    # Checked only when this requirement is met: its first word, if known.
+                    groups.setdefault(ids[-1] if ids else None, []).append(
+                        (len(self.templates) - 1, needs))
+        self.always = sum(1 << i for i, _ in groups.pop(None, []))
+        self.groups = tuple((bit, group) for bit, group in groups.items() if bit is not None)
         # phrase -> the bits it meets, so a text is searched once per phrase
         where: dict[str, dict[str, int]] = {"in": {}, "start": {}, "end": {}}
         for (kind, phrases), i in bits.items():
             for phrase in phrases:
                 where[kind][phrase] = where[kind].get(phrase, 0) | (1 << i)
-        self.inside = tuple(where["in"].items())
+        # Phrases by their first two letters: a text is searched only for those it could hold.
+        self.inside: dict[str, list[tuple[str, int]]] = {}
+        for phrase, clauses in where["in"].items():
+            self.inside.setdefault(phrase[:2], []).append((phrase, clauses))
         self.starts, self.ends = where["start"], where["end"]
         self.start_lengths = sorted({len(p) for p in self.starts})
         self.end_lengths = sorted({len(p) for p in self.ends})
@@ -225,18 +234,21 @@ class TemplateIndex:
             texts.append(remove_skip_words(text, self.skip_words, False))
         haystack = "\n".join(texts)
         met = 0
-        for phrase, clauses in self.inside:
-            if phrase in haystack:
-                met |= clauses
+        for lead in {haystack[i:i + n] for i in range(len(haystack)) for n in (1, 2)}:
+            for phrase, clauses in self.inside.get(lead, ()):
+                if phrase in haystack:
+                    met |= clauses
         for t in texts:
             for n in self.start_lengths:
                 met |= self.starts.get(t[:n], 0)
             for n in self.end_lengths:
                 met |= self.ends.get(t[-n:], 0)
-        keep = 0
-        for i, tmpl in enumerate(self.templates):
-            if tmpl.needs & met == tmpl.needs:
-                keep |= 1 << i
+        keep = self.always
+        for bit, group in self.groups:
+            if met >> bit & 1:
+                for i, needs in group:
+                    if needs & met == needs:
+                        keep |= 1 << i
         return keep
 
     def candidates(self, text: str) -> Intents:
@@ -273,7 +285,7 @@ def _requirements(analysis: _Analysis, expr: Expression) -> list[tuple[str, Clau
     out = [("in", c) for c in sorted(analysis.clauses(expr), key=sorted)]
     if analysis.wildcard:
         return []
-    for kind, start in (("start", True), ("end", False)):
+    for kind, start in (("end", False), ("start", True)):  # the first word last: the key
         edge, empty = analysis.edge(expr, start)
         if edge and not empty:
             out.append((kind, edge))

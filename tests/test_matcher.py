@@ -382,3 +382,13 @@ def test_a_wildcard_template_is_left_to_hassil() -> None:
     results = recognize_all("play greatest hits by abba", index.candidates("play greatest "
                                                                              "hits by abba"))
     assert [r.entities["album"].value for r in results] == ["greatest hits"]
+
+
+def test_one_letter_and_mid_word_phrases_are_found() -> None:
+    intents = Intents.from_dict({"language": "en", "intents": {
+        "Pair": {"data": [{"sentences": ["{thing} x {thing}", "{thing}s and x{thing}"]}]}},
+        "lists": {"thing": {"values": ["lamp"]}}})
+    index = TemplateIndex(intents)
+    for text in ["lamp x lamp", "lamps and xlamp"]:
+        assert [r.intent.name for r in recognize_all(text, index.candidates(text))] == ["Pair"]
+    assert index.passing("lamp y lamp") == 0
