@@ -9,19 +9,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from assistant.config import Config, Entity
+from assistant.config import Area, Config, Entity
 from assistant.payload import PayloadError, render_payload, render_topic
 from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver, key
 from assistant.safety import judge
 from assistant.skills import IntentKind, IntentSpec, SkillSet, SlotType
 from assistant.speech import answer_state, answer_temperature, describe_targets, say
-from assistant.structs import Action, Engine, Message, Parse, ParsedIntent, SlotScalar, Status
+from assistant.structs import (
+    Action,
+    Engine,
+    Message,
+    Parse,
+    ParsedIntent,
+    SlotScalar,
+    SlotValue,
+    Status,
+)
 from assistant.textnorm import normalize
 
 States = Mapping[str, Mapping[str, Any]]
+MAX_NAME_WORDS = 4  # longest device or room name looked for in an utterance
+# Failures a model-only command may recover from by a name said outright in the utterance.
+REGROUND_REASONS = ("unknown area", "unknown floor", "unknown device", "which one",
+                    "which device", "ambiguous device")
 ALL_WORDS = frozenset({"all", "every", "everything", "everywhere", "whole", "entire", "house"})
 # Preset values a template implies ("close" -> position 0): a model-only parse must have
 # one of these words in the utterance (or the number itself) to use the preset.
@@ -78,6 +91,10 @@ class _Context:
     words: set[str] = field(default_factory=set)  # the utterance's words, normalised
     last_area: str | None = None  # area id carried to later commands without a place
     spoken: list[str] = field(default_factory=list)
+    mentioned: list[Entity] = field(default_factory=list)  # named outright in the utterance
+    areas: list[Area] = field(default_factory=list)  # rooms named outright in the utterance
+    used: set[str] = field(default_factory=set)  # entity ids an earlier command acted on
+    tried: set[str] = field(default_factory=set)
 
 
 class Mapper:
@@ -96,6 +113,8 @@ class Mapper:
         words = set(normalize(utterance).text.split())
         ctx = _Context(model_only=parse.engine is not Engine.RULES,
                        says_all=bool(words & ALL_WORDS), words=words)
+        if ctx.model_only and utterance:
+            ctx.mentioned, ctx.areas = self._mentions(utterance)
         done: list[Action] = []
         pending: list[Action] = []
         question: str | None = None
@@ -138,6 +157,28 @@ class Mapper:
                           speech=(speech + " " + (question or "")).strip(), question=question)
         return Mapped(Status.OK, None, tuple(done), speech=speech)
 
+    def _mentions(self, utterance: str) -> tuple[list[Entity], list[Area]]:
+        """Devices and rooms whose whole name or alias occurs in the utterance; a name
+        inside a longer one that also occurs ("light" in "porch light") does not count."""
+        words = normalize(utterance).text.split()
+        spans: list[tuple[int, int, list[Entity]]] = []
+        areas: dict[str, Area] = {}
+        for n in range(MAX_NAME_WORDS, 0, -1):
+            for i in range(len(words) - n + 1):
+                k = key(" ".join(words[i:i + n]))
+                if any(a <= i and i + n <= b for a, b, _ in spans):
+                    continue
+                said = words[i + n - 1]
+                named = [e for e in self.resolver.by_name.get(k, ())
+                         if any(a.lower().split()[-1] == said for a in (e.name, *e.aliases))]
+                if named:  # "kids room lights" is the room's lights, not "Kids Room Light"
+                    spans.append((i, i + n, named))
+                area = self.resolver.areas.get(k)
+                if area is not None:
+                    areas[area.id] = area
+        found = {e.id: e for _, _, ents in spans for e in ents}
+        return list(found.values()), list(areas.values())
+
     def _entities(self, ids: tuple[str, ...]) -> list[Entity]:
         return [e for i in ids if (e := self.config.entity(i)) is not None]
 
@@ -161,7 +202,15 @@ class Mapper:
         if spec.kind is IntentKind.DATE:
             ctx.spoken.append(say(spec.response, date=now.strftime("%A, %B %-d, %Y")))
             return Action(spec.name, slots, (), ()), None
-        targets = self._targets(spec, parsed, slots, ctx)
+        try:
+            targets = self._targets(spec, parsed, slots, ctx)
+        except _Reject as exc:
+            regrounded = self._reground(spec, parsed, ctx, exc) if ctx.model_only else None
+            if regrounded is None:
+                raise
+            parsed, slots = regrounded
+            targets = self._targets(spec, parsed, slots, ctx)
+        ctx.used.update(e.id for e in targets)
         if spec.kind is IntentKind.STATE:
             if spec.name == "HassClimateGetTemperature":
                 ctx.spoken.append(answer_temperature(targets, states))
@@ -208,6 +257,35 @@ class Mapper:
             ctx.spoken.append(done)
             return action, None
         return action, verdict.risky.reason or "go ahead with"
+
+    def _reground(self, spec: IntentSpec, parsed: ParsedIntent, ctx: _Context,
+                  failure: _Reject) -> tuple[ParsedIntent, dict[str, SlotScalar]] | None:
+        """A model-only command whose place or device did not resolve, tied instead to the
+        one device (or else the one room) the utterance names outright; None when there
+        is no such single reading. The model often copies half a name ("porch" of "porch
+        light") or only the kind of device ("the thermostat"); the words are still there."""
+        if not str(failure).startswith(REGROUND_REASONS):
+            return None
+        allowed = set(spec.domains)
+        fits = [e for e in ctx.mentioned if (not allowed or e.domain in allowed)
+                and e.id not in ctx.used]
+        base = {k: v for k, v in parsed.slots.items() if k not in ("name", "area", "floor")}
+        room_first = str(failure).startswith("unknown area") and len(ctx.areas) == 1
+        if len({e.id for e in fits}) == 1 and "name" in spec.slots and not room_first:
+            entity = fits[0]
+            new = ParsedIntent(parsed.intent, {**base, "name": SlotValue(entity.name)})
+        elif len(ctx.areas) == 1 and "area" in spec.slots and "area" not in ctx.tried:
+            ctx.tried.add("area")
+            keep = {k: v for k, v in parsed.slots.items() if k not in ("area", "floor")}
+            new = ParsedIntent(parsed.intent, {**keep, "area": SlotValue(ctx.areas[0].name)})
+        else:
+            return None
+        try:
+            slots = self._check_slots(spec, new)
+            self._targets(spec, new, dict(slots), replace(ctx))
+        except _Reject:
+            return None
+        return new, slots
 
     def _check_slots(self, spec: IntentSpec, parsed: ParsedIntent) -> dict[str, SlotScalar]:
         slots: dict[str, SlotScalar] = {}

@@ -18,7 +18,9 @@ from assistant.lm import MicroLM, StopReason, decode_loop
 from assistant.lmgrammar import AND, EOS, MAX_ACTIONS, ActionVocab, Constraint, format_actions
 from assistant.lmmodel import FORMAT_VERSION, MANIFEST, ONNX_FILE
 from assistant.lmspec import COPY_TYPES, intent_rules, parse_number
+from assistant.mapper import Mapper
 from assistant.skills import SkillSet, SlotType, load_skills
+from assistant.structs import Engine, Parse, ParsedIntent, SlotValue, Status
 from assistant.tokenizer import TokenizedWord
 
 REPO = Path(__file__).resolve().parent.parent
@@ -250,3 +252,49 @@ def test_missing_manifest_is_refused(model_copy: Path, skills: SkillSet) -> None
 def test_vocab_is_derived_from_the_skills(lm: MicroLM, skills: SkillSet) -> None:
     assert lm.vocab.tokens == ActionVocab(lm.model.tokenizer.vocab_size,
                                           intent_rules(skills)).tokens
+
+
+# --- the mapper's grounding of model-only parses -------------------------------------------
+def _model_parse(*intents: tuple[str, dict[str, str]]) -> Parse:
+    return Parse(tuple(ParsedIntent(name, {k: SlotValue(v, v) for k, v in slots.items()})
+                       for name, slots in intents), Engine.LM, 0.9)
+
+
+@pytest.mark.parametrize(("utterance", "intent", "slots", "targets"), [
+    # half a name copied as a room: the whole name is in the utterance
+    ("porch light off please", "HassTurnOff", {"area": "porch", "domain": "light"},
+     ["light.porch"]),
+    # a stutter copied with the name
+    ("lock the fr front door", "HassTurnOn", {"name": "fr", "domain": "lock"},
+     ["lock.front_door"]),
+    # only the kind copied, the alias said outright ("thermostat" is the living room's)
+    ("set the thermostat to 21", "HassClimateSetTemperature",
+     {"domain": "climate", "temperature": "21"}, ["climate.living_room"]),
+    # an unknown room copied where a known one was said: the room, not one of its devices
+    ("open the liv living room blinds", "HassSetPosition",
+     {"area": "liv", "device_class": "blind", "position": "100"},
+     ["cover.living_room_blinds"]),
+    # plural: the room's lights, not the device called "Kids Room Light"
+    ("turn on the kid's room lights", "HassTurnOn", {"area": "kid", "domain": "light"},
+     ["light.kids_night_light", "light.kids_ceiling"]),
+])
+def test_model_parse_is_grounded_in_names_said_outright(
+        skills: SkillSet, utterance: str, intent: str, slots: dict[str, str],
+        targets: list[str]) -> None:
+    mapper = Mapper(skills, load_config(REPO / "config.yaml"))
+    mapped = mapper.map(_model_parse((intent, slots)), {}, utterance=utterance)
+    assert mapped.status is Status.OK, mapped.reason
+    assert sorted(t for a in mapped.actions for t in a.targets) == sorted(targets)
+
+
+@pytest.mark.parametrize(("utterance", "intent", "slots"), [
+    ("turn on the lights in the attic", "HassTurnOn", {"area": "attic", "domain": "light"}),
+    ("vacuum the bedroom upstairs", "HassVacuumStart", {"area": "bedroom", "domain": "vacuum"}),
+    ("switch on the lamp", "HassTurnOn", {"domain": "light"}),
+])
+def test_model_parse_without_a_single_named_device_stays_rejected(
+        skills: SkillSet, utterance: str, intent: str, slots: dict[str, str]) -> None:
+    mapper = Mapper(skills, load_config(REPO / "config.yaml"))
+    mapped = mapper.map(_model_parse((intent, slots)), {}, utterance=utterance)
+    assert mapped.status is Status.REJECTED
+    assert not mapped.actions
