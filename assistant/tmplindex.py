@@ -192,6 +192,9 @@ class TemplateIndex:
         # ignore_whitespace (for scripts without spaces) lets a chunk match across gaps.
         self.enabled = not intents.settings.ignore_whitespace
         self.skip_words = tuple(w.strip() for w in intents.skip_words if w.strip())
+        # hassil removes them ignoring case; None: a word whose case folding is not ASCII's
+        self.skip_probe = (tuple(w.lower() for w in self.skip_words)
+                           if all(w.isascii() for w in self.skip_words) else None)
         rarity = _rarity(intents)
         bits: dict[tuple[str, Clause], int] = {}  # ("in"|"start"|"end", phrases) -> bit
         self.templates: list[_Template] = []
@@ -229,7 +232,7 @@ class TemplateIndex:
         if not self.enabled or not PLAIN_RE.fullmatch(text):
             return None
         texts = [text]
-        if any(w in text for w in self.skip_words):
+        if self.skip_probe is None or any(w in text for w in self.skip_probe):
             # hassil also matches the text without them: "turn please on" holds "turn on"
             texts.append(remove_skip_words(text, self.skip_words, False))
         haystack = "\n".join(texts)

@@ -392,3 +392,13 @@ def test_one_letter_and_mid_word_phrases_are_found() -> None:
     for text in ["lamp x lamp", "lamps and xlamp"]:
         assert [r.intent.name for r in recognize_all(text, index.candidates(text))] == ["Pair"]
     assert index.passing("lamp y lamp") == 0
+
+
+def test_skip_words_are_removed_ignoring_case_as_hassil_does() -> None:
+    intents = Intents.from_dict({"language": "en", "skip_words": ["Please"], "intents": {
+        "On": {"data": [{"sentences": ["turn on {thing}"]}]}},
+        "lists": {"thing": {"values": ["lamp"]}}})
+    index = TemplateIndex(intents)
+    text = "turn please on lamp"
+    assert [r.intent.name for r in recognize_all(text, intents)] == ["On"]
+    assert [r.intent.name for r in recognize_all(text, index.candidates(text))] == ["On"]
