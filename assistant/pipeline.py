@@ -82,9 +82,11 @@ class Understanding:
             parse: Parse = self.lm.parse(text)
             return parse
         lm_parse: Parse = self.lm.parse(text)  # already empty when below min_confidence
+        pieces = self._by_segments(text)
+        if pieces is not None and pieces.engine is Engine.RULES:
+            return pieces  # every part an exact template hit: certain, as for a whole one
         if lm_parse.intents:
             return replace(lm_parse, engine=Engine.LM)
-        pieces = self._by_segments(text)
         if pieces is not None:
             return pieces
         rules = self.matcher.match(text)  # tolerant repairs, and the precise reason
@@ -104,15 +106,17 @@ class Understanding:
             return None
         intents: list[ParsedIntent] = []
         confidence = 1.0
+        exact = True
         for start, piece in segments:
             parse = self.matcher.match(piece, tolerant=False)
+            exact = exact and bool(parse.intents) and parse.confidence >= EXACT_HIT
             if not parse.intents:
                 parse = self.lm.parse(piece)
             if not parse.intents:
                 return None
             confidence = min(confidence, parse.confidence)
             intents += [_shifted(p, start) for p in parse.intents]
-        return Parse(tuple(intents), Engine.LM, confidence)
+        return Parse(tuple(intents), Engine.RULES if exact else Engine.LM, confidence)
 
 
 _SEGMENT_RE = re.compile(r"\s*(?:,|;|\band then\b|\bafter that\b|\band also\b|\band\b|"

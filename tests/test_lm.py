@@ -298,3 +298,13 @@ def test_model_parse_without_a_single_named_device_stays_rejected(
     mapped = mapper.map(_model_parse((intent, slots)), {}, utterance=utterance)
     assert mapped.status is Status.REJECTED
     assert not mapped.actions
+
+
+def test_auto_takes_parts_that_are_each_an_exact_template_hit(skills: SkillSet) -> None:
+    from assistant.pipeline import Understanding
+
+    understanding = Understanding(skills, load_config(REPO / "config.yaml"), "auto")
+    parse = understanding.understand("reading lamp off, desk lamp on")
+    assert parse.engine is Engine.RULES
+    assert [(p.intent, p.slots["name"].value) for p in parse.intents] == [
+        ("HassTurnOff", "Floor Lamp"), ("HassTurnOn", "Desk Lamp")]
