@@ -5,6 +5,10 @@ from __future__ import annotations
 import io
 import json
 import queue
+import signal
+import subprocess
+import sys
+import threading
 import time
 import uuid
 import wave
@@ -124,6 +128,16 @@ class Run:
             assert time.monotonic() < deadline, self.hub.active_sites()
             time.sleep(0.05)
 
+    def settle(self) -> None:
+        """Waits until frames still in flight have arrived, so none reach the next test."""
+        deadline = time.monotonic() + WAIT_S
+        seen = None
+        while (now := self.hub.stats()) != seen or self.hub.active_sites():
+            if time.monotonic() > deadline:
+                break
+            seen = now
+            time.sleep(0.3)
+
 
 @pytest.fixture
 def run(parts: tuple[Config, Assistant, CommandRecognizer]) -> Iterator[Any]:
@@ -135,6 +149,7 @@ def run(parts: tuple[Config, Assistant, CommandRecognizer]) -> Iterator[Any]:
 
     yield make
     for r in made:
+        r.settle()
         r.hub.close()
 
 
@@ -288,3 +303,45 @@ def test_a_toggled_off_site_hears_no_wake_phrase(run: Any, satellite: Satellite)
     satellite.send("attic", satellite_frames(AUDIO / "wake_hallway_on.wav"))
     r.idle()
     assert r.outcomes.empty()
+
+
+def test_assistant_run_satellites_serves_until_interrupted(broker: Any, satellite: Satellite,
+                                                           tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    config.write_text(text.replace("skills_dir: skills", f"skills_dir: {ROOT / 'skills'}")
+                      .replace("model_dir: models", f"model_dir: {ROOT / 'models'}")
+                      .replace("host: embedded", "host: 127.0.0.1")
+                      .replace("port: 1883 ", f"port: {broker.port} "), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "--debug", "run", "--config", str(config),
+         "--satellites", "--no-wake", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        errors: list[str] = []  # --debug is chatty: keep reading, or the pipe fills up
+        drain = threading.Thread(target=lambda: errors.extend(proc.stderr or ()), daemon=True)
+        drain.start()
+        deadline = time.monotonic() + 60
+        while not any("is not audio" in line for line in errors):  # subscribed: it hears us
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(errors)
+            satellite.send("probe", [b""])
+            time.sleep(0.1)
+        satellite.send("office", satellite_frames(AUDIO / "cmd_kitchen_off_us.wav"))
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: lines.put(proc.stdout.readline() if proc.stdout
+                                                  else ""), daemon=True).start()
+        try:
+            outcome = json.loads(lines.get(timeout=WAIT_S))
+        except queue.Empty:
+            raise AssertionError("no outcome printed:\n" + "".join(errors)) from None
+        assert (outcome["source"], outcome["site_id"], outcome["status"]) == (
+            "audio", "office", "ok"), outcome
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 130
+        drain.join(5)
+        assert not any("Traceback" in line for line in errors), "".join(errors)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
