@@ -92,7 +92,7 @@ class Recognizer:
         started = time.perf_counter()
         garbage = {f"{GARBAGE_PREFIX}{p.lower()}": p for p in PHONES}
         new = sorted(graph.words - self._words)
-        prons = pronounce(new)
+        prons = pronounce(new, non_rhotic_variants=self.config.non_rhotic)
         for word, phones in self.config.pronunciations.items():
             if word in graph.words:
                 prons[word] = [phones]

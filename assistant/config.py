@@ -161,6 +161,9 @@ class AsrConfig:
     commit_stable_ms: int = 150  # a partial word unchanged this long is passed on
     cmn_warmup_ms: int = 300  # speech used to settle the decoder's normalisation first
     grammar_weight: float = 4.0  # exponent on the grammar's word probabilities
+    # Also accept pronunciations without the r after vowels ("turn" as "tun"), as spoken in
+    # most of England, Australia or South Africa; costs nothing measurable for American speech.
+    non_rhotic: bool = True
     # Installer's pronunciations for names the dictionary lacks, in ARPAbet:
     # {zorblax: "Z AO R B L AE K S"}.
     pronunciations: dict[str, str] = field(default_factory=dict)

@@ -4,6 +4,11 @@ Known words come from the CMU dictionary shipped with pocketsphinx (only the nee
 are kept, so memory stays small). Words it lacks, such as made-up device names, are
 pronounced by espeak-ng when it is installed (its IPA output mapped onto the acoustic
 model's phones) and otherwise by a small letter-to-sound rule set.
+
+The dictionary is American. Speakers of non-rhotic accents (most of England, Wales,
+Australia, New Zealand, South Africa) drop the r after a vowel: "turn" is T AH N, "door" is
+D AO. `non_rhotic()` derives that variant, and `pronounce(..., non_rhotic_variants=True)`
+adds it next to the American one, so those speakers are not heard as something else.
 """
 
 from __future__ import annotations
@@ -49,6 +54,28 @@ _LTS = sorted({
 }.items(), key=lambda kv: -len(kv[0]))
 
 
+VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
+# Vowels that keep a schwa glide where the r was: "near" N IH AH, "there" DH EH AH.
+_CENTRING = frozenset({"IH", "IY", "EH", "UH"})
+
+
+def non_rhotic(phones: str) -> str | None:
+    """The pronunciation without r after a vowel (unless a vowel follows), or None if the same."""
+    ph = phones.split()
+    out: list[str] = []
+    for i, p in enumerate(ph):
+        before_vowel = i + 1 < len(ph) and ph[i + 1] in VOWELS
+        if p == "ER" and not before_vowel:
+            out.append("AH")  # "turn", "water": a long or short schwa
+        elif p == "R" and out and out[-1] in VOWELS and not before_vowel:
+            if out[-1] in _CENTRING:
+                out.append("AH")
+        else:
+            out.append(p)
+    variant = " ".join(out)
+    return variant if variant != phones else None
+
+
 def default_dictionary() -> Path:
     """The CMU dictionary inside the pocketsphinx wheel."""
     from pocketsphinx import get_model_path
@@ -69,8 +96,8 @@ def lookup(words: Iterable[str], dictionary: Path | None = None) -> dict[str, li
     return found
 
 
-def pronounce(words: Iterable[str], dictionary: Path | None = None,
-              use_espeak: bool = True) -> dict[str, list[str]]:
+def pronounce(words: Iterable[str], dictionary: Path | None = None, use_espeak: bool = True,
+              non_rhotic_variants: bool = False) -> dict[str, list[str]]:
     """Pronunciations for all words: the dictionary's, else espeak-ng's, else spelling rules."""
     wanted = sorted(set(words))
     found = lookup(wanted, dictionary)
@@ -83,6 +110,9 @@ def pronounce(words: Iterable[str], dictionary: Path | None = None,
                 found[w] = [phones]
         log.info("guessed pronunciations for %d word(s) not in the dictionary: %s",
                  len(missing), ", ".join(f"{w} [{found.get(w, ['?'])[0]}]" for w in missing))
+    if non_rhotic_variants:
+        for prons in found.values():
+            prons += [v for p in list(prons) if (v := non_rhotic(p)) and v not in prons]
     return found
 
 

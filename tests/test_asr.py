@@ -14,7 +14,7 @@ from assistant.audio import WavSource
 from assistant.config import load_config
 from assistant.frontend import Frame, Frontend
 from assistant.grammar import build_word_graph, number_words
-from assistant.lexicon import ipa_to_arpabet, letter_to_sound, pronounce
+from assistant.lexicon import ipa_to_arpabet, letter_to_sound, non_rhotic, pronounce
 from assistant.skills import home_lists, load_skills
 from assistant.vad import Endpointer, EventKind
 from assistant.wordgraph import WordGraph, accepts, factor, optimize
@@ -106,6 +106,27 @@ def test_pronunciations_come_from_the_dictionary_or_are_guessed() -> None:
     assert ipa_to_arpabet("h_ˈɔː_l_w_eɪ") == "HH AO L W EY"
     assert letter_to_sound("zorblax") == "Z AO R B L AE K S"
     assert pronounce(["zorblax"], use_espeak=False)["zorblax"] == ["Z AO R B L AE K S"]
+
+
+@pytest.mark.parametrize(("american", "british"), [
+    ("T ER N", "T AH N"),  # turn
+    ("D AO R", "D AO"),  # door
+    ("K AA R", "K AA"),  # car
+    ("N IH R", "N IH AH"),  # near: a schwa where the r was
+    ("W AO T ER", "W AO T AH"),  # water
+    ("K AA R P IH T", "K AA P IH T"),  # carpet
+    ("R EH D", None),  # red: an r before a vowel stays
+    ("B EH R IY", None),  # berry: so does one between vowels
+    ("K IH CH AH N", None),  # no r at all
+])
+def test_non_rhotic_variants(american: str, british: str | None) -> None:
+    assert non_rhotic(american) == british
+
+
+def test_pronounce_adds_the_non_rhotic_variant_only_when_asked() -> None:
+    assert pronounce(["turn"]) == {"turn": ["T ER N"]}
+    assert pronounce(["turn", "red"], non_rhotic_variants=True) == {
+        "turn": ["T ER N", "T AH N"], "red": ["R EH D"]}
 
 
 ROOT = Path(__file__).parent.parent
