@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,11 @@ def wrong_actions(case: Case, outcome: Outcome) -> int:
     return wrong
 
 
-def run_engine(engine: str, files: list[Path]) -> dict[str, Any]:
+def run_engine(engine: str, files: list[Path], models: Path | None = None) -> dict[str, Any]:
     config = load_config(ROOT / "config.yaml")
+    if models is not None:  # a candidate model, before it is installed
+        config = replace(config, understanding=replace(config.understanding,
+                                                       model_dir=str(models.resolve())))
     assistant = Assistant(config, engine=engine, publish=False)
     lm = assistant.understanding.lm
     sets: dict[str, Any] = {}
@@ -129,15 +133,17 @@ def main() -> int:
     ap.add_argument("--files", nargs="*", type=Path, help="case files (default: all in data/)")
     ap.add_argument("--json", type=Path, help="also write the full results here")
     ap.add_argument("--failures", action="store_true", help="list failing sentences")
+    ap.add_argument("--models", type=Path, help="model folder (default: the config's)")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # child mode: one engine, JSON on stdout
     args = ap.parse_args()
     files = args.files or sorted(DATA.glob("*.yaml"))
     if args.one:
-        print(json.dumps(run_engine(args.one, files)))
+        print(json.dumps(run_engine(args.one, files, args.models)))
         return 0
     results = []
     for engine in args.engines.split(","):
-        cmd = [sys.executable, __file__, "--one", engine, "--files", *map(str, files)]
+        cmd = [sys.executable, __file__, "--one", engine, "--files", *map(str, files),
+               *(["--models", str(args.models)] if args.models else [])]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)

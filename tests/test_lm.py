@@ -60,6 +60,9 @@ GOLDEN = {
         "HassSetPosition device_class=curtain position=100",
     "what time is it": "HassGetCurrentTime",
     "tell me a joke": "none",
+    "kill the lights in the kitchen": "HassTurnOff area=kitchen domain=light",
+    "can you get the vacuum going": "HassVacuumStart domain=vacuum",
+    "it's way too bright in the office": "HassTurnOff area=office domain=light",
 }
 
 

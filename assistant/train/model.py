@@ -79,7 +79,9 @@ class Block(nn.Module):
         """x (B, T, C), right-padded: causality alone keeps padding out of real positions."""
         b, t, c = x.shape
         q, k, v = self._heads(x, cos, sin)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, H, T, Dh)
+        with torch.autocast("cpu", enabled=False):  # bf16 attention backward is slow on CPU
+            y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(),
+                                               is_causal=True)  # (B, H, T, Dh)
         x = x + self.dropout(self.proj(y.transpose(1, 2).reshape(b, t, c)))
         return self._mlp(x)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from assistant.train.casual import casual_templates
+
 _TEMPLATES = r"""
 expansion_rules:
   p_the: "[the|my|our|those|these|all the|all of the]"
@@ -63,7 +65,6 @@ intents:
           - "(douse|extinguish|knock off|kill off|shut off|cut off|put out) <p_the> <p_lights> <p_where>"
           - "(no more|enough) <p_lights> <p_where>"
           - "(get|shut|hit) <p_the> <p_lights> <p_where>"
-          - "make it dark <p_in>"
           - "(i|we) (don't|do not) need <p_the> <p_lights> <p_where> (anymore|any more|now)"
           - "(turn|switch|shut|flick) <p_the> <p_lights> (off|out) <p_where>"
           - "<p_lights> (off|out) (in|for) <p_the> {area}"
@@ -336,8 +337,14 @@ intents:
 
 
 def paraphrase_templates(intent_names: set[str]) -> dict[str, Any]:
-    """The training-only templates, limited to intents the skills define."""
+    """The training-only templates (these and `casual`'s), limited to intents the skills
+    define."""
     data: dict[str, Any] = yaml.safe_load(_TEMPLATES)
+    more = casual_templates()
+    data["expansion_rules"].update(more["expansion_rules"])
+    data["lists"].update(more["lists"])
+    for name, intent in more["intents"].items():
+        data["intents"].setdefault(name, {"data": []})["data"] += intent["data"]
     data["language"] = "en"
     data["intents"] = {k: v for k, v in data["intents"].items() if k in intent_names}
     return data
