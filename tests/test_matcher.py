@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
 import pytest
-from hassil import Intents, RecognizeResult, recognize_all
+from hassil import Intents, RangeSlotList, RecognizeResult, recognize_all
 from hassil.sample import sample_sentence
 from hassil.util import normalize_for_matching
 from hypothesis import HealthCheck, given, settings
@@ -303,17 +304,19 @@ def template_samples(matcher: TemplateMatcher) -> list[str]:
     out: list[str] = []
     for intent in matcher.intents.intents.values():
         for data in intent.data:
-            lists = {**matcher.intents.slot_lists, **data.slot_lists}
+            lists = {name: replace(sl, step=max(1, (sl.stop - sl.start) // 3))  # a few numbers
+                     if isinstance(sl, RangeSlotList) else sl
+                     for name, sl in {**matcher.intents.slot_lists, **data.slot_lists}.items()}
             rules = {**matcher.intents.expansion_rules, **data.expansion_rules}
             for sentence in data.sentences:
-                found = list(islice(sample_sentence(sentence, lists, rules, language="en"), 300))
-                out += rng.sample(found, min(3, len(found)))
+                found = list(islice(sample_sentence(sentence, lists, rules, language="en"), 120))
+                out += rng.sample(found, min(2, len(found)))
     return out
 
 
 def test_every_template_sample_keeps_its_template(
         matcher: TemplateMatcher, template_samples: list[str]) -> None:
-    assert len(template_samples) > 500
+    assert len(template_samples) > 400
     plain = 0
     for sample in template_samples:
         text = normalize(sample).text
