@@ -32,6 +32,10 @@ from assistant.textnorm import normalize
 
 States = Mapping[str, Mapping[str, Any]]
 MAX_NAME_WORDS = 4  # longest device or room name looked for in an utterance
+# First words of a question ("is it cold in the bedroom"), not of a request ("can you ...").
+QUESTION_WORDS = frozenset({"is", "are", "was", "were", "has", "did", "does", "isn't",
+                            "aren't", "didn't", "doesn't", "where", "where's", "what",
+                            "what's", "how", "how's", "why", "when", "who"})
 # Failures a model-only command may recover from by a name said outright in the utterance.
 REGROUND_REASONS = ("unknown area", "unknown floor", "unknown device", "which one",
                     "which device", "ambiguous device")
@@ -132,8 +136,13 @@ class Mapper:
             parse = Parse(tuple(p for p, k in zip(parse.intents, kinds, strict=True)
                                 if k not in (IntentKind.CONFIRM, IntentKind.CANCEL)),
                           parse.engine, parse.confidence)  # "yes" inside a command: no answer
+        asks = ctx.model_only and _bare_question(utterance)
         for parsed in parse.intents:
             spec = self.skills.specs.get(parsed.intent)
+            if spec is not None and asks and spec.kind is IntentKind.DEVICE:
+                # A question the model read as a command: asking never changes the home.
+                return Mapped(Status.REJECTED, "not a command",
+                              speech=_rejection_speech("not a command"))
             if spec is None:
                 return Mapped(Status.REJECTED, f"unknown intent: {parsed.intent}",
                               speech="Sorry, I can't do that.")
@@ -202,6 +211,8 @@ class Mapper:
         if spec.kind is IntentKind.DATE:
             ctx.spoken.append(say(spec.response, date=now.strftime("%A, %B %-d, %Y")))
             return Action(spec.name, slots, (), ()), None
+        if ctx.model_only and "name" not in parsed.slots:
+            parsed, slots = self._named_instead(spec, parsed, slots, ctx)
         try:
             targets = self._targets(spec, parsed, slots, ctx)
         except _Reject as exc:
@@ -257,6 +268,27 @@ class Mapper:
             ctx.spoken.append(done)
             return action, None
         return action, verdict.risky.reason or "go ahead with"
+
+    def _named_instead(self, spec: IntentSpec, parsed: ParsedIntent,
+                       slots: dict[str, SlotScalar], ctx: _Context
+                       ) -> tuple[ParsedIntent, dict[str, SlotScalar]]:
+        """"switch the tv on in the living room" read as the room's lights: no word of the
+        utterance says lights, but it names one device of another kind outright."""
+        said = parsed.slots.get("domain")
+        domain = slots.get("domain")
+        if (said is None or said.start_char is not None or not isinstance(domain, str)
+                or ctx.words & KIND_WORDS.get(domain, set())):
+            return parsed, slots
+        allowed = set(spec.domains)
+        others = {e.id: e for e in ctx.mentioned if e.domain != domain and e.id not in ctx.used
+                  and (not allowed or e.domain in allowed)}
+        if len(others) != 1:
+            return parsed, slots
+        entity = next(iter(others.values()))
+        keep = {k: v for k, v in parsed.slots.items()
+                if k not in ("name", "area", "floor", "domain", "device_class")}
+        new = ParsedIntent(parsed.intent, {**keep, "name": SlotValue(entity.name)})
+        return new, self._check_slots(spec, new)
 
     def _reground(self, spec: IntentSpec, parsed: ParsedIntent, ctx: _Context,
                   failure: _Reject) -> tuple[ParsedIntent, dict[str, SlotScalar]] | None:
@@ -440,6 +472,13 @@ class Mapper:
                     and not slot.range[0] <= value <= slot.range[1]):
                 raise _Reject(f"{name.replace('_', ' ')} must be between {_fmt(slot.range[0])} "
                               f"and {_fmt(slot.range[1])}, not {_fmt(value)}")
+
+
+def _bare_question(utterance: str) -> bool:
+    """One clause that opens like a question: "is the nursery warm enough"."""
+    words = normalize(utterance).text.split()
+    return (bool(words) and words[0] in QUESTION_WORDS and "," not in utterance
+            and not {"and", "then", "so", "please"} & set(words))
 
 
 def _singular(word: str) -> bool:

@@ -280,6 +280,9 @@ def _model_parse(*intents: tuple[str, dict[str, str]]) -> Parse:
     # plural: the room's lights, not the device called "Kids Room Light"
     ("turn on the kid's room lights", "HassTurnOn", {"area": "kid", "domain": "light"},
      ["light.kids_night_light", "light.kids_ceiling"]),
+    # a kind no word said ("light") while one device of another kind is named outright
+    ("can you switch the tv on in the lounge", "HassTurnOn",
+     {"area": "lounge", "domain": "light"}, ["media_player.living_room_tv"]),
 ])
 def test_model_parse_is_grounded_in_names_said_outright(
         skills: SkillSet, utterance: str, intent: str, slots: dict[str, str],
@@ -294,6 +297,8 @@ def test_model_parse_is_grounded_in_names_said_outright(
     ("turn on the lights in the attic", "HassTurnOn", {"area": "attic", "domain": "light"}),
     ("vacuum the bedroom upstairs", "HassVacuumStart", {"area": "bedroom", "domain": "vacuum"}),
     ("switch on the lamp", "HassTurnOn", {"domain": "light"}),
+    # a question read as a command changes nothing
+    ("is it cold in the bedroom", "ClimateWarmer", {"area": "bedroom", "domain": "climate"}),
 ])
 def test_model_parse_without_a_single_named_device_stays_rejected(
         skills: SkillSet, utterance: str, intent: str, slots: dict[str, str]) -> None:
