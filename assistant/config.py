@@ -190,7 +190,7 @@ class SatellitesConfig:
 
     enabled: bool = False  # `assistant run` listens to satellites instead of the microphone
     sites: list[str] = field(default_factory=list)  # siteIds accepted; empty = any
-    max_sites: int = 4  # streaming at once; more are refused (each costs ~6 MB and CPU)
+    max_sites: int = 4  # streaming at once; more are refused (each costs ~10 MB and CPU)
     idle_timeout_ms: int = 2000  # a site silent this long is dropped (its command ends)
 
 
