@@ -23,7 +23,7 @@ import re
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as Sequence_
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from hassil import Intents
 from hassil.expression import (
@@ -69,7 +69,7 @@ class _Analysis:
     rules: Mapping[str, Sentence]
     lists: Mapping[str, SlotList]
     rarity: Counter[str]  # phrase -> how many templates and values use it
-    wildcard: bool = False  # a wildcard or unknown list was met
+    open_lists: dict[str, bool] = field(default_factory=dict)  # list name -> open_ended
 
     def clauses(self, expr: Expression, depth: int = 0) -> set[Clause]:
         """Clauses (CNF) that every text matching `expr` satisfies; empty: no requirement."""
@@ -99,11 +99,28 @@ class _Analysis:
             slot_list = self.lists.get(expr.list_name)
             if isinstance(slot_list, TextSlotList):
                 return self._any_of(self.clauses(v, depth + 1) for v in _text_values(slot_list))
-            if not isinstance(slot_list, RangeSlotList):
-                # An open wildcard lets the next chunk match further on, not where the
-                # previous one ended, so the whole template is left to hassil.
-                self.wildcard = True
         return set()  # number ranges: any text
+
+    def open_ended(self, expr: Expression, depth: int = 0) -> bool:
+        """Whether `expr` holds a wildcard (or a list or nesting this analysis does not know).
+        An open wildcard lets hassil look for the next chunk further on and then take the
+        chunk after it as the start of a word, so the template is left to hassil whole."""
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(expr, Group):
+            return any(self.open_ended(item, depth + 1) for item in expr.items)
+        if isinstance(expr, RuleReference):
+            rule = self.rules.get(expr.rule_name)
+            return rule is None or self.open_ended(rule.expression, depth + 1)
+        if isinstance(expr, ListReference):
+            if expr.list_name not in self.open_lists:  # names are long lists: look once
+                slot_list = self.lists.get(expr.list_name)
+                self.open_lists[expr.list_name] = (
+                    any(self.open_ended(v.text_in, depth + 1) for v in slot_list.values)
+                    if isinstance(slot_list, TextSlotList)
+                    else not isinstance(slot_list, RangeSlotList))
+            return self.open_lists[expr.list_name]
+        return False
 
     def edge(self, expr: Expression, start: bool, depth: int = 0) -> tuple[Edge, bool]:
         """(texts any match of `expr` starts with, or ends with if not `start`; whether it
@@ -284,10 +301,9 @@ class TemplateIndex:
 def _requirements(analysis: _Analysis, expr: Expression) -> list[tuple[str, Clause]]:
     """What any text matching the template `expr` has: phrases anywhere, at its start, at
     its end. Nothing for a template with a wildcard."""
-    analysis.wildcard = False
-    out = [("in", c) for c in sorted(analysis.clauses(expr), key=sorted)]
-    if analysis.wildcard:
+    if analysis.open_ended(expr):
         return []
+    out = [("in", c) for c in sorted(analysis.clauses(expr), key=sorted)]
     for kind, start in (("end", False), ("start", True)):  # the first word last: the key
         edge, empty = analysis.edge(expr, start)
         if edge and not empty:

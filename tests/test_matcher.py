@@ -377,11 +377,12 @@ def test_plain_text_is_what_hassil_matches(text: str) -> None:
 def test_a_wildcard_template_is_left_to_hassil() -> None:
     intents = Intents.from_dict({"language": "en", "intents": {
         "Remind": {"data": [{"sentences": ["remind me to {task}"]}]},
-        "Play": {"data": [{"sentences": ["play {album} by {artist}"]}]}},
+        "Play": {"data": [{"sentences": ["play {album} by {artist}",
+                                         "play [music|{album}] now"]}]}},
         "lists": {"task": {"wildcard": True}, "album": {"wildcard": True},
                   "artist": {"values": ["abba", "queen"]}}})
     index = TemplateIndex(intents)
-    assert [t.needs for t in index.templates] == [0, 0]
+    assert [t.needs for t in index.templates] == [0, 0, 0]
     results = recognize_all("play greatest hits by abba", index.candidates("play greatest "
                                                                              "hits by abba"))
     assert [r.entities["album"].value for r in results] == ["greatest hits"]
