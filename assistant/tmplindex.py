@@ -20,7 +20,7 @@ expressions) requires nothing.
 from __future__ import annotations
 
 import re
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as Sequence_
 from dataclasses import dataclass, field, replace
@@ -242,7 +242,7 @@ class TemplateIndex:
         self.starts, self.ends = where["start"], where["end"]
         self.start_lengths = sorted({len(p) for p in self.starts})
         self.end_lengths = sorted({len(p) for p in self.ends})
-        self._subsets: OrderedDict[int, Intents] = OrderedDict()
+        self._subsets: dict[int, Intents] = {}
 
     def passing(self, text: str) -> int | None:
         """Bit mask of the templates that could match `text`; None: any could."""
@@ -278,12 +278,9 @@ class TemplateIndex:
             return self.intents
         subset = self._subsets.get(keep)
         if subset is None:
-            subset = self._subset(keep)
-            self._subsets[keep] = subset
-            if len(self._subsets) > SUBSETS_KEPT:
-                self._subsets.popitem(last=False)
-        else:
-            self._subsets.move_to_end(keep)
+            if len(self._subsets) >= SUBSETS_KEPT:
+                self._subsets = {}  # start afresh: single dict steps are safe across threads
+            subset = self._subsets[keep] = self._subset(keep)
         return subset
 
     def _subset(self, keep: int) -> Intents:
