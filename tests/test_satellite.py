@@ -83,7 +83,8 @@ def parts(mosquitto: Any, tmp_path_factory: pytest.TempPathFactory
     config = load_config(ROOT / "config.yaml")
     outbox = tmp_path_factory.mktemp("satellite") / "outbox.sqlite3"
     config = replace(config, mqtt=replace(config.mqtt, host=mosquitto.host, port=mosquitto.port,
-                                          outbox_path=str(outbox)))
+                                          outbox_path=str(outbox)),
+                     site_id=f"board-{uuid.uuid4().hex[:8]}")  # its own MQTT client id
     assistant = Assistant(config)
     assert assistant.link is not None and assistant.link.wait_connected(5)
     yield config, assistant, make_recognizer(assistant, config)
@@ -306,13 +307,16 @@ def test_a_toggled_off_site_hears_no_wake_phrase(run: Any, satellite: Satellite)
 
 
 def test_assistant_run_satellites_serves_until_interrupted(broker: Any, satellite: Satellite,
-                                                           tmp_path: Path) -> None:
+                                                           tmp_path: Path, site_id: str) -> None:
     config = tmp_path / "config.yaml"
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
     config.write_text(text.replace("skills_dir: skills", f"skills_dir: {ROOT / 'skills'}")
                       .replace("model_dir: models", f"model_dir: {ROOT / 'models'}")
                       .replace("host: embedded", "host: 127.0.0.1")
-                      .replace("port: 1883 ", f"port: {broker.port} "), encoding="utf-8")
+                      .replace("port: 1883 ", f"port: {broker.port} ")
+                      # Our own MQTT client id: another client with the same one (another
+                      # test's Assistant) would keep knocking this one off the broker.
+                      .replace("site_id: default", f"site_id: {site_id}"), encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "--debug", "run", "--config", str(config),
          "--satellites", "--no-wake", "--json"],
