@@ -362,6 +362,20 @@ class Mapper:
             floor_id = floor.id
             slots["floor"] = floor.name
         pool = [e for e in r.exposed if not allowed or e.domain in allowed]
+        room_words = _room_and_kind(r, str(slots["name"])) if (
+            ctx.model_only and "name" in slots) else None
+        if room_words is not None:
+            # "the bedroom lights" copied as a name: the room's lights, as the templates read it
+            room, kind = room_words
+            slots.pop("name")
+            area_id = room.id
+            slots["area"] = room.name
+            if kind == "cover" and "device_class" in spec.slots:
+                slots["device_class"] = device_class = _canonical_word(
+                    str(parsed.slots["name"].value).split()[-1].lower(), SlotType.DEVICE_CLASS,
+                    ())
+            elif "domain" in spec.slots and kind in allowed:
+                slots["domain"] = domain = kind
         if "name" in slots:
             spoken = str(slots["name"])
             match = r.name(spoken)
@@ -472,6 +486,15 @@ class Mapper:
                     and not slot.range[0] <= value <= slot.range[1]):
                 raise _Reject(f"{name.replace('_', ' ')} must be between {_fmt(slot.range[0])} "
                               f"and {_fmt(slot.range[1])}, not {_fmt(value)}")
+
+
+def _room_and_kind(r: Resolver, spoken: str) -> tuple[Area, str] | None:
+    """A known room then a plural device word ("dining room lights"): the room and the kind."""
+    words = normalize(spoken).text.split()
+    if len(words) < 2 or not words[-1].endswith("s") or words[-1] not in DEVICE_WORDS:
+        return None
+    room = r.area(" ".join(words[:-1]))
+    return (room, DEVICE_WORDS[words[-1]]) if room is not None else None
 
 
 def _bare_question(utterance: str) -> bool:

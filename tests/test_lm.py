@@ -280,6 +280,11 @@ def _model_parse(*intents: tuple[str, dict[str, str]]) -> Parse:
     # plural: the room's lights, not the device called "Kids Room Light"
     ("turn on the kid's room lights", "HassTurnOn", {"area": "kid", "domain": "light"},
      ["light.kids_night_light", "light.kids_ceiling"]),
+    # a room and a plural device word copied as a name: the room's devices of that kind
+    ("switch the kids room lights on", "HassTurnOn", {"name": "kids room lights"},
+     ["light.kids_night_light", "light.kids_ceiling"]),
+    ("open the living room curtains", "HassSetPosition",
+     {"name": "living room curtains", "position": "100"}, ["cover.living_room_curtains"]),
     # a kind no word said ("light") while one device of another kind is named outright
     ("can you switch the tv on in the lounge", "HassTurnOn",
      {"area": "lounge", "domain": "light"}, ["media_player.living_room_tv"]),
