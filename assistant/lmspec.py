@@ -124,11 +124,21 @@ TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seve
 _DIGITS_RE = re.compile(r"^\d+(\.\d+)?$")
 
 
+# A recogniser's spelling of a digit after "twenty", "thirty"...: "twenty for", "thirty won".
+# Only there: alone, "for" and "to" are just words.
+SOUNDALIKE_UNITS = {"won": 1, "to": 2, "too": 2, "for": 4, "fore": 4, "ate": 8}
+# Words that say a whole percentage: "lights on full", "a quarter open".
+AMOUNTS = {("full",): 100, ("max",): 100, ("maximum",): 100, ("half",): 50,
+           ("quarter",): 25, ("a", "quarter"): 25, ("three", "quarters"): 75}
+
+
 def _below_hundred(words: Sequence[str]) -> int | None:
     if len(words) == 1:
         return UNITS.get(words[0], TENS.get(words[0]))
-    if len(words) == 2 and words[0] in TENS and 0 < UNITS.get(words[1], 0) < 10:
-        return TENS[words[0]] + UNITS[words[1]]
+    if len(words) == 2 and words[0] in TENS:
+        unit = UNITS.get(words[1], SOUNDALIKE_UNITS.get(words[1], 0))
+        if 0 < unit < 10:
+            return TENS[words[0]] + unit
     return None
 
 
@@ -149,15 +159,16 @@ def _integer(words: Sequence[str]) -> int | None:
 
 
 def parse_number(words: Sequence[str]) -> int | float | None:
-    """"21", "21.5", "twenty one", "a hundred", "twenty one point five", "half" -> number."""
+    """"21", "21.5", "twenty one", "a hundred", "twenty one point five", "half", "full",
+    "twenty for" -> number."""
     words = list(words)
     if not words:
         return None
     if len(words) == 1 and _DIGITS_RE.match(words[0]):
         f = float(words[0])
         return int(f) if f.is_integer() and "." not in words[0] else f
-    if words == ["half"]:
-        return 50
+    if tuple(words) in AMOUNTS:
+        return AMOUNTS[tuple(words)]
     if "point" in words:
         i = words.index("point")
         whole = _integer(words[:i])

@@ -365,11 +365,13 @@ class Mapper:
         room_words = _room_and_kind(r, str(slots["name"])) if (
             ctx.model_only and "name" in slots) else None
         if room_words is not None:
-            # "the bedroom lights" copied as a name: the room's lights, as the templates read it
+            # "the bedroom lights" copied as a name: the room's lights, as the templates read
+            # it; "the blind" copied as a name when nothing is called so: a kind of device
             room, kind = room_words
             slots.pop("name")
-            area_id = room.id
-            slots["area"] = room.name
+            if room is not None:
+                area_id = room.id
+                slots["area"] = room.name
             if kind == "cover" and "device_class" in spec.slots:
                 slots["device_class"] = device_class = _canonical_word(
                     str(parsed.slots["name"].value).split()[-1].lower(), SlotType.DEVICE_CLASS,
@@ -488,10 +490,15 @@ class Mapper:
                               f"and {_fmt(slot.range[1])}, not {_fmt(value)}")
 
 
-def _room_and_kind(r: Resolver, spoken: str) -> tuple[Area, str] | None:
-    """A known room then a plural device word ("dining room lights"): the room and the kind."""
-    words = normalize(spoken).text.split()
-    if len(words) < 2 or not words[-1].endswith("s") or words[-1] not in DEVICE_WORDS:
+def _room_and_kind(r: Resolver, spoken: str) -> tuple[Area | None, str] | None:
+    """A known room then a plural device word ("dining room lights"): the room and the kind;
+    a bare device word that names no device ("blind"): no room, and the kind."""
+    words = [w for w in normalize(spoken).text.split() if w not in ("the", "my", "our", "a")]
+    if not words or words[-1] not in DEVICE_WORDS:
+        return None
+    if len(words) == 1:
+        return (None, DEVICE_WORDS[words[0]]) if r.name(words[0]) is None else None
+    if not words[-1].endswith("s"):
         return None
     room = r.area(" ".join(words[:-1]))
     return (room, DEVICE_WORDS[words[-1]]) if room is not None else None

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.lmgrammar import ActionTarget, SlotTarget
+from assistant.lmspec import TENS
 from assistant.train.contexts import CONTEXT_SAMPLER
 from assistant.train.templates import Example
 
@@ -34,8 +35,13 @@ CONFUSIONS = {
     "what's": ("what", "was"), "it's": ("its", "is"), "up": ("op", "app"),
     "down": ("done", "dawn"), "make": ("take", "bake"), "open": ("opening",),
     "close": ("clothes", "closed"), "start": ("stark", "started"), "stop": ("stopped",),
-    "are": ("our",), "there": ("their",), "here": ("hear",),
+    "are": ("our",), "there": ("their",), "here": ("hear",), "pause": ("paws", "pours"),
+    "dim": ("them", "dumb"), "unlock": ("un lock",), "blue": ("blew",), "red": ("read",),
+    "switch": ("which", "stitch"), "heat": ("heed",), "fan": ("van",), "lock": ("log",),
+    "brighter": ("brighten",), "louder": ("lauder",), "next": ("necks",),
 }
+# The same inside a spoken number, after its tens: "twenty four" heard as "twenty for".
+NUMBER_CONFUSIONS = {"one": ("won",), "two": ("to", "too"), "four": ("for",), "eight": ("ate",)}
 # Reasons people give around a command; none of them is a command itself.
 CONTEXTS = ("i'm going out", "we're off to bed", "the kids are asleep", "it's late",
             "i'm cooking", "nobody's watching", "it's story time", "before i forget",
@@ -145,6 +151,13 @@ def augment(rng: random.Random, ex: Example, p: Aug) -> Example:
 
 def _confuse(rng: random.Random, ex: Example) -> Example:
     spots = [i for i, w in enumerate(ex.words) if w in CONFUSIONS and _free(ex, i)]
+    in_numbers = [b - 1 for a, b in _spans(ex) if b - a == 2 and ex.words[a] in TENS
+                  and ex.words[b - 1] in NUMBER_CONFUSIONS]
+    if in_numbers and rng.random() < 0.5:
+        at = rng.choice(in_numbers)  # one word for one word: spans keep their places
+        words = list(ex.words)
+        words[at] = rng.choice(NUMBER_CONFUSIONS[words[at]])
+        return Example(tuple(words), ex.actions)
     if not spots:
         return ex
     at = rng.choice(spots)

@@ -19,6 +19,8 @@ _TEMPLATES = r"""
 lists:
   p_routine:
     values: []
+  p_amount:
+    values: [full, max, maximum, half, quarter, a quarter, three quarters]
 expansion_rules:
   p_soft: "[please|thanks|for me|now|then|again|too|as well]"
   p_bit: "(a bit|a little|a touch|a notch|slightly|some|a degree|one degree)"
@@ -84,6 +86,22 @@ intents:
           - "(put|open|bring|raise|lower|set) <p_name> (half way|halfway|half) [open|up|down]"
           - "<p_name> (half way|halfway|half) [open|up|down] <p_soft>"
         slots: {position: 50}
+  HassLightSet:
+    data:
+      - sentences:
+          - "<p_the> <p_lights> <p_where> (on|at|to) {p_amount:brightness} [brightness|power] <p_soft>"
+          - "(put|set|turn|bring) <p_the> <p_lights> <p_where> (on|to|up to|down to) {p_amount:brightness} [brightness] <p_soft>"
+          - "{p_amount:brightness} brightness <p_where> <p_soft>"
+          - "<p_name> (on|at|to) {p_amount:brightness} [brightness|power] <p_soft>"
+          - "(put|set|turn) <p_name> (on|to) {p_amount:brightness} [brightness] <p_soft>"
+        slots: {domain: light}
+  HassSetVolume:
+    data:
+      - sentences:
+          - "(volume|sound) (on|at|to) {p_amount:volume_level} [<p_where>] <p_soft>"
+          - "<p_name> (volume|sound) (on|at|to) {p_amount:volume_level} <p_soft>"
+          - "(put|turn|set) <p_the> (volume|sound) (on|to|up to|down to) {p_amount:volume_level} [<p_where>]"
+        slots: {domain: media_player}
   HassGetState:
     data:
       - sentences:
