@@ -162,6 +162,9 @@ class Assistant:
         self.site_id = config.effective_site_id
         self.states: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        # The matcher and the model keep per-call state; satellites and hub queries arrive on
+        # threads of their own, so one utterance is understood at a time.
+        self._understand_lock = threading.Lock()
         self._pending: _PendingConfirm | None = None
         self.broker: EmbeddedBroker | None = None
         self.link: MqttLink | None = None
@@ -251,7 +254,8 @@ class Assistant:
                     session_id: str | None = None, request_id: str | None = None) -> Outcome:
         timings = dict(timings_ms or {})
         t0 = time.perf_counter()
-        parse = self.understanding.understand(text)
+        with self._understand_lock:
+            parse = self.understanding.understand(text)
         timings["lm" if parse.engine is Engine.LM else "understand"] = _ms(t0)
         t1 = time.perf_counter()
         with self._lock:
