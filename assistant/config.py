@@ -157,7 +157,7 @@ class AsrConfig:
 
     model_dir: str | None = None  # acoustic model folder; None = the one in the pocketsphinx wheel
     # 0..1: how readily speech is called out of grammar. Higher rejects more (and more commands).
-    rejection: float = 0.7
+    rejection: float = 0.8
     commit_stable_ms: int = 150  # a partial word unchanged this long is passed on
     cmn_warmup_ms: int = 300  # speech used to settle the decoder's normalisation first
     grammar_weight: float = 4.0  # exponent on the grammar's word probabilities
