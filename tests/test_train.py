@@ -16,7 +16,7 @@ from assistant.config import load_config
 from assistant.lm import MicroLM
 from assistant.lmgrammar import ActionVocab, Constraint, format_actions
 from assistant.lmmodel import MANIFEST
-from assistant.lmspec import intent_rules
+from assistant.lmspec import intent_rules, parse_number
 from assistant.skills import SkillSet, load_skills
 from assistant.tokenizer import Tokenizer, normalize
 from assistant.train import run_training
@@ -40,8 +40,14 @@ def generator(skills: SkillSet) -> Generator:
 
 
 def _copies(ex: Example) -> list[str]:
-    return [" ".join(ex.words[s.span[0]:s.span[1]]) for a in ex.actions for s in a.slots
-            if s.span]
+    """The copied words; a number by its value, as a recogniser may spell its digits
+    differently ("thirty for")."""
+    out = []
+    for s in (s for a in ex.actions for s in a.slots if s.span):
+        words = ex.words[s.span[0]:s.span[1]]
+        number = parse_number(words)
+        out.append(str(number) if number is not None else " ".join(words))
+    return out
 
 
 def test_template_samples_copy_whole_words(skills: SkillSet) -> None:

@@ -143,7 +143,8 @@ def _model(work: Work) -> MicroLM:
 def stage_export(work: Work) -> bool:
     tok, vocab = _vocab(work)
     model = _model(work)
-    dev = fit_mod.encode(_load(work.dir / "dev.jsonl")[:40], tok, vocab)
+    dev = [e for e in fit_mod.encode(_load(work.dir / "dev.jsonl")[:40], tok, vocab)
+           if len(e.ids) <= model.cfg.max_positions]  # as in fit: the overlong are left out
     from assistant.lmmodel import FORMAT_VERSION
 
     parity = export_mod.export(model, work.dir / ONNX_FILE, FORMAT_VERSION,
