@@ -13,6 +13,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.config import Area, Config, Entity
+from assistant.grounding import (
+    ALL_WORDS,
+    bare_question,
+    kind_unsaid,
+    mentions,
+    named_instead,
+    reground,
+    room_and_kind,
+    unsaid_preset,
+)
 from assistant.payload import PayloadError, render_payload, render_topic
 from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver, key
 from assistant.safety import judge
@@ -25,50 +35,11 @@ from assistant.structs import (
     Parse,
     ParsedIntent,
     SlotScalar,
-    SlotValue,
     Status,
 )
 from assistant.textnorm import normalize
 
-States = Mapping[str, Mapping[str, Any]]
-MAX_NAME_WORDS = 4  # longest device or room name looked for in an utterance
-# First words of a question ("is it cold in the bedroom"), not of a request ("can you ...").
-QUESTION_WORDS = frozenset({"is", "are", "was", "were", "has", "did", "does", "isn't",
-                            "aren't", "didn't", "doesn't", "where", "where's", "what",
-                            "what's", "how", "how's", "why", "when", "who"})
-# Failures a model-only command may recover from by a name said outright in the utterance.
-REGROUND_REASONS = ("unknown area", "unknown floor", "unknown device", "which one",
-                    "which device", "ambiguous device")
-ALL_WORDS = frozenset({"all", "every", "everything", "everywhere", "whole", "entire", "house"})
-# Preset values a template implies ("close" -> position 0): a model-only parse must have
-# one of these words in the utterance (or the number itself) to use the preset.
-PRESET_WORDS = {
-    ("position", 0): {"close", "closed", "shut", "lower", "down", "draw", "pull", "roll"},
-    ("position", 100): {"open", "opened", "raise", "up", "lift", "roll"},
-    ("position", 50): {"half", "halfway"},
-}
-# Words that name (or clearly imply) a kind of device: a model-only command that names no
-# device and no place must still contain one for the kind it acts on.
-KIND_WORDS = {
-    "light": {"light", "lights", "lamp", "lamps", "lighting", "bulb", "bulbs", "bright",
-              "dark", "brighter", "dimmer", "dim"},
-    "switch": {"plug", "plugs", "socket", "sockets", "outlet", "outlets", "switches"},
-    "fan": {"fan", "fans"},
-    "cover": {"blind", "blinds", "shade", "shades", "curtain", "curtains", "drapes", "garage",
-              "window", "windows", "shutter", "shutters", "skylight"},
-    "lock": {"lock", "locks", "door", "doors", "deadbolt", "locked", "unlocked"},
-    "climate": {"heating", "heat", "heater", "thermostat", "thermostats", "radiator",
-                "radiators", "temperature", "warm", "warmer", "cold", "colder", "hot", "cool",
-                "cooler", "chilly", "freezing", "degrees"},
-    "media_player": {"tv", "television", "telly", "music", "song", "songs", "track", "speaker",
-                     "speakers", "radio", "volume", "sound", "movie", "film", "show", "stereo",
-                     "louder", "quieter", "softer", "loud", "quiet", "playing", "podcast"},
-    "vacuum": {"vacuum", "vacuuming", "hoover", "hoovering", "robot", "roomba", "cleaning",
-               "clean", "dock", "floors"},
-    "valve": {"water", "sprinkler", "sprinklers", "valve", "irrigation", "watering"},
-    "sensor": {"temperature", "hot", "cold", "warm", "degrees"},
-    "binary_sensor": {"window", "door", "open", "closed"},
-}  # entity id -> last JSON state from its state topic
+States = Mapping[str, Mapping[str, Any]]  # entity id -> last JSON state from its state topic
 
 
 @dataclass(frozen=True)
@@ -118,7 +89,7 @@ class Mapper:
         ctx = _Context(model_only=parse.engine is not Engine.RULES,
                        says_all=bool(words & ALL_WORDS), words=words)
         if ctx.model_only and utterance:
-            ctx.mentioned, ctx.areas = self._mentions(utterance)
+            ctx.mentioned, ctx.areas = mentions(self.resolver, utterance)
         done: list[Action] = []
         pending: list[Action] = []
         question: str | None = None
@@ -136,7 +107,7 @@ class Mapper:
             parse = Parse(tuple(p for p, k in zip(parse.intents, kinds, strict=True)
                                 if k not in (IntentKind.CONFIRM, IntentKind.CANCEL)),
                           parse.engine, parse.confidence)  # "yes" inside a command: no answer
-        asks = ctx.model_only and _bare_question(utterance)
+        asks = ctx.model_only and bare_question(utterance)
         for parsed in parse.intents:
             spec = self.skills.specs.get(parsed.intent)
             if spec is not None and asks and spec.kind is IntentKind.DEVICE:
@@ -166,28 +137,6 @@ class Mapper:
                           speech=(speech + " " + (question or "")).strip(), question=question)
         return Mapped(Status.OK, None, tuple(done), speech=speech)
 
-    def _mentions(self, utterance: str) -> tuple[list[Entity], list[Area]]:
-        """Devices and rooms whose whole name or alias occurs in the utterance; a name
-        inside a longer one that also occurs ("light" in "porch light") does not count."""
-        words = normalize(utterance).text.split()
-        spans: list[tuple[int, int, list[Entity]]] = []
-        areas: dict[str, Area] = {}
-        for n in range(MAX_NAME_WORDS, 0, -1):
-            for i in range(len(words) - n + 1):
-                k = key(" ".join(words[i:i + n]))
-                if any(a <= i and i + n <= b for a, b, _ in spans):
-                    continue
-                said = words[i + n - 1]
-                named = [e for e in self.resolver.by_name.get(k, ())
-                         if any(a.lower().split()[-1] == said for a in (e.name, *e.aliases))]
-                if named:  # "kids room lights" is the room's lights, not "Kids Room Light"
-                    spans.append((i, i + n, named))
-                area = self.resolver.areas.get(k)
-                if area is not None:
-                    areas[area.id] = area
-        found = {e.id: e for _, _, ents in spans for e in ents}
-        return list(found.values()), list(areas.values())
-
     def _entities(self, ids: tuple[str, ...]) -> list[Entity]:
         return [e for i in ids if (e := self.config.entity(i)) is not None]
 
@@ -196,12 +145,8 @@ class Mapper:
     def _one(self, spec: IntentSpec, parsed: ParsedIntent, states: States,
              now: dt.datetime, ctx: _Context) -> tuple[Action, str | None]:
         slots = self._check_slots(spec, parsed)
-        if ctx.model_only and ctx.words:
-            for name, sv in parsed.slots.items():
-                cue = PRESET_WORDS.get((name, slots.get(name)))  # type: ignore[arg-type]
-                if (cue is not None and sv.start_char is None and not ctx.words & cue
-                        and str(slots.get(name)) not in ctx.words):
-                    raise _Reject("not understood")
+        if ctx.model_only and ctx.words and unsaid_preset(parsed, slots, ctx.words):
+            raise _Reject("not understood")
         if spec.requires and not any(name in slots for name in spec.requires):
             raise _Reject("nothing to set: say " + " or ".join(
                 n.replace("_", " ") for n in spec.requires))
@@ -212,7 +157,9 @@ class Mapper:
             ctx.spoken.append(say(spec.response, date=now.strftime("%A, %B %-d, %Y")))
             return Action(spec.name, slots, (), ()), None
         if ctx.model_only and "name" not in parsed.slots:
-            parsed, slots = self._named_instead(spec, parsed, slots, ctx)
+            instead = named_instead(spec, parsed, slots, ctx.words, ctx.mentioned, ctx.used)
+            if instead is not None:
+                parsed, slots = instead, self._check_slots(spec, instead)
         try:
             targets = self._targets(spec, parsed, slots, ctx)
         except _Reject as exc:
@@ -269,55 +216,22 @@ class Mapper:
             return action, None
         return action, verdict.risky.reason or "go ahead with"
 
-    def _named_instead(self, spec: IntentSpec, parsed: ParsedIntent,
-                       slots: dict[str, SlotScalar], ctx: _Context
-                       ) -> tuple[ParsedIntent, dict[str, SlotScalar]]:
-        """"switch the tv on in the living room" read as the room's lights: no word of the
-        utterance says lights, but it names one device of another kind outright."""
-        said = parsed.slots.get("domain")
-        domain = slots.get("domain")
-        if (said is None or said.start_char is not None or not isinstance(domain, str)
-                or ctx.words & KIND_WORDS.get(domain, set())):
-            return parsed, slots
-        allowed = set(spec.domains)
-        others = {e.id: e for e in ctx.mentioned if e.domain != domain and e.id not in ctx.used
-                  and (not allowed or e.domain in allowed)}
-        if len(others) != 1:
-            return parsed, slots
-        entity = next(iter(others.values()))
-        keep = {k: v for k, v in parsed.slots.items()
-                if k not in ("name", "area", "floor", "domain", "device_class")}
-        new = ParsedIntent(parsed.intent, {**keep, "name": SlotValue(entity.name)})
-        return new, self._check_slots(spec, new)
-
     def _reground(self, spec: IntentSpec, parsed: ParsedIntent, ctx: _Context,
                   failure: _Reject) -> tuple[ParsedIntent, dict[str, SlotScalar]] | None:
-        """A model-only command whose place or device did not resolve, tied instead to the
-        one device (or else the one room) the utterance names outright; None when there
-        is no such single reading. The model often copies half a name ("porch" of "porch
-        light") or only the kind of device ("the thermostat"); the words are still there."""
-        if not str(failure).startswith(REGROUND_REASONS):
+        """The command tied to the one device or room named outright, if that reading
+        resolves; None otherwise."""
+        found = reground(spec, parsed, str(failure), ctx.mentioned, ctx.areas, ctx.used,
+                         room_tried="area" in ctx.tried)
+        if found is None:
             return None
-        allowed = set(spec.domains)
-        fits = [e for e in ctx.mentioned if (not allowed or e.domain in allowed)
-                and e.id not in ctx.used]
-        base = {k: v for k, v in parsed.slots.items() if k not in ("name", "area", "floor")}
-        room_first = str(failure).startswith("unknown area") and len(ctx.areas) == 1
-        if len({e.id for e in fits}) == 1 and "name" in spec.slots and not room_first:
-            entity = fits[0]
-            new = ParsedIntent(parsed.intent, {**base, "name": SlotValue(entity.name)})
-        elif len(ctx.areas) == 1 and "area" in spec.slots and "area" not in ctx.tried:
+        if found.by_room:
             ctx.tried.add("area")
-            keep = {k: v for k, v in parsed.slots.items() if k not in ("area", "floor")}
-            new = ParsedIntent(parsed.intent, {**keep, "area": SlotValue(ctx.areas[0].name)})
-        else:
-            return None
         try:
-            slots = self._check_slots(spec, new)
-            self._targets(spec, new, dict(slots), replace(ctx))
+            slots = self._check_slots(spec, found.parsed)
+            self._targets(spec, found.parsed, dict(slots), replace(ctx))
         except _Reject:
             return None
-        return new, slots
+        return found.parsed, slots
 
     def _check_slots(self, spec: IntentSpec, parsed: ParsedIntent) -> dict[str, SlotScalar]:
         slots: dict[str, SlotScalar] = {}
@@ -362,7 +276,7 @@ class Mapper:
             floor_id = floor.id
             slots["floor"] = floor.name
         pool = [e for e in r.exposed if not allowed or e.domain in allowed]
-        room_words = _room_and_kind(r, str(slots["name"])) if (
+        room_words = room_and_kind(r, str(slots["name"])) if (
             ctx.model_only and "name" in slots) else None
         if room_words is not None:
             # "the bedroom lights" copied as a name: the room's lights, as the templates read
@@ -444,7 +358,7 @@ class Mapper:
             found = [e for e in pool if _fits(e, domain, device_class) and e.area is None
                      and e.floor is not None and e.floor == area_floor]
         if (ctx.model_only and ctx.words and area_id is None and floor_id is None and found
-                and not any(ctx.words & KIND_WORDS.get(e.domain, set()) for e in found)):
+                and kind_unsaid(ctx.words, found)):
             raise _Reject("which device? Please name the device or the room")
         if (ctx.model_only and ctx.words and not ctx.says_all and area_id is None
                 and floor_id is None and len(found) > 1 and spec.kind is IntentKind.DEVICE):
@@ -488,27 +402,6 @@ class Mapper:
                     and not slot.range[0] <= value <= slot.range[1]):
                 raise _Reject(f"{name.replace('_', ' ')} must be between {_fmt(slot.range[0])} "
                               f"and {_fmt(slot.range[1])}, not {_fmt(value)}")
-
-
-def _room_and_kind(r: Resolver, spoken: str) -> tuple[Area | None, str] | None:
-    """A known room then a plural device word ("dining room lights"): the room and the kind;
-    a bare device word that names no device ("blind"): no room, and the kind."""
-    words = [w for w in normalize(spoken).text.split() if w not in ("the", "my", "our", "a")]
-    if not words or words[-1] not in DEVICE_WORDS:
-        return None
-    if len(words) == 1:
-        return (None, DEVICE_WORDS[words[0]]) if r.name(words[0]) is None else None
-    if not words[-1].endswith("s"):
-        return None
-    room = r.area(" ".join(words[:-1]))
-    return (room, DEVICE_WORDS[words[-1]]) if room is not None else None
-
-
-def _bare_question(utterance: str) -> bool:
-    """One clause that opens like a question: "is the nursery warm enough"."""
-    words = normalize(utterance).text.split()
-    return (bool(words) and words[0] in QUESTION_WORDS and "," not in utterance
-            and not {"and", "then", "so", "please"} & set(words))
 
 
 def _singular(word: str) -> bool:

@@ -21,7 +21,7 @@ STAGES: list[tuple[str, set[str]]] = [
     # lmmodel.py (the ONNX model loader) came after this list was drawn; it is the lm stage.
     ("lm", {"lmspec", "lmgrammar", "lm", "lmmodel"}),
     ("matcher", {"matcher"}),
-    ("mapper", {"resolve", "payload", "speech", "safety", "mapper"}),
+    ("mapper", {"resolve", "payload", "speech", "safety", "grounding", "mapper"}),
     ("mqtt", {"hermes", "outbox", "broker", "mqtt"}),
 ]
 GROUPS: list[tuple[str, set[str]]] = [

@@ -1,0 +1,171 @@
+"""Takes a model-only parse and the words of its utterance; returns whether they back it.
+
+Templates match words, so their parses are grounded by construction. The micro-LLM may
+guess a preset, a kind of device or a name nobody said, or copy half a name; the mapper
+checks each of its parses against what the utterance says outright, with these helpers.
+They are pure: the mapper decides what a failed check means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass
+
+from assistant.config import Area, Entity
+from assistant.resolve import DEVICE_WORDS, Resolver, key
+from assistant.skills import IntentSpec
+from assistant.structs import ParsedIntent, SlotScalar, SlotValue
+from assistant.textnorm import normalize
+
+MAX_NAME_WORDS = 4  # longest device or room name looked for in an utterance
+# First words of a question ("is it cold in the bedroom"), not of a request ("can you ...").
+QUESTION_WORDS = frozenset({"is", "are", "was", "were", "has", "did", "does", "isn't",
+                            "aren't", "didn't", "doesn't", "where", "where's", "what",
+                            "what's", "how", "how's", "why", "when", "who"})
+# Failures a model-only command may recover from by a name said outright in the utterance.
+REGROUND_REASONS = ("unknown area", "unknown floor", "unknown device", "which one",
+                    "which device", "ambiguous device")
+ALL_WORDS = frozenset({"all", "every", "everything", "everywhere", "whole", "entire", "house"})
+# Preset values a template implies ("close" -> position 0): a model-only parse must have
+# one of these words in the utterance (or the number itself) to use the preset.
+PRESET_WORDS: dict[tuple[str, SlotScalar | None], set[str]] = {
+    ("position", 0): {"close", "closed", "shut", "lower", "down", "draw", "pull", "roll"},
+    ("position", 100): {"open", "opened", "raise", "up", "lift", "roll"},
+    ("position", 50): {"half", "halfway"},
+}
+# Words that name (or clearly imply) a kind of device: a model-only command that names no
+# device and no place must still contain one for the kind it acts on.
+KIND_WORDS = {
+    "light": {"light", "lights", "lamp", "lamps", "lighting", "bulb", "bulbs", "bright",
+              "dark", "brighter", "dimmer", "dim"},
+    "switch": {"plug", "plugs", "socket", "sockets", "outlet", "outlets", "switches"},
+    "fan": {"fan", "fans"},
+    "cover": {"blind", "blinds", "shade", "shades", "curtain", "curtains", "drapes", "garage",
+              "window", "windows", "shutter", "shutters", "skylight"},
+    "lock": {"lock", "locks", "door", "doors", "deadbolt", "locked", "unlocked"},
+    "climate": {"heating", "heat", "heater", "thermostat", "thermostats", "radiator",
+                "radiators", "temperature", "warm", "warmer", "cold", "colder", "hot", "cool",
+                "cooler", "chilly", "freezing", "degrees"},
+    "media_player": {"tv", "television", "telly", "music", "song", "songs", "track", "speaker",
+                     "speakers", "radio", "volume", "sound", "movie", "film", "show", "stereo",
+                     "louder", "quieter", "softer", "loud", "quiet", "playing", "podcast"},
+    "vacuum": {"vacuum", "vacuuming", "hoover", "hoovering", "robot", "roomba", "cleaning",
+               "clean", "dock", "floors"},
+    "valve": {"water", "sprinkler", "sprinklers", "valve", "irrigation", "watering"},
+    "sensor": {"temperature", "hot", "cold", "warm", "degrees"},
+    "binary_sensor": {"window", "door", "open", "closed"},
+}
+
+
+@dataclass(frozen=True)
+class Regrounded:
+    """A model-only command tied to what the utterance names outright."""
+
+    parsed: ParsedIntent
+    by_room: bool  # tied to the one room named, not to one device
+
+
+def mentions(resolver: Resolver, utterance: str) -> tuple[list[Entity], list[Area]]:
+    """Devices and rooms whose whole name or alias occurs in the utterance; a name
+    inside a longer one that also occurs ("light" in "porch light") does not count."""
+    words = normalize(utterance).text.split()
+    spans: list[tuple[int, int, list[Entity]]] = []
+    areas: dict[str, Area] = {}
+    for n in range(MAX_NAME_WORDS, 0, -1):
+        for i in range(len(words) - n + 1):
+            k = key(" ".join(words[i:i + n]))
+            if any(a <= i and i + n <= b for a, b, _ in spans):
+                continue
+            said = words[i + n - 1]
+            named = [e for e in resolver.by_name.get(k, ())
+                     if any(a.lower().split()[-1] == said for a in (e.name, *e.aliases))]
+            if named:  # "kids room lights" is the room's lights, not "Kids Room Light"
+                spans.append((i, i + n, named))
+            area = resolver.areas.get(k)
+            if area is not None:
+                areas[area.id] = area
+    found = {e.id: e for _, _, ents in spans for e in ents}
+    return list(found.values()), list(areas.values())
+
+
+def bare_question(utterance: str) -> bool:
+    """One clause that opens like a question: "is the nursery warm enough"."""
+    words = normalize(utterance).text.split()
+    return (bool(words) and words[0] in QUESTION_WORDS and "," not in utterance
+            and not {"and", "then", "so", "please"} & set(words))
+
+
+def unsaid_preset(parsed: ParsedIntent, slots: Mapping[str, SlotScalar],
+                  words: Set[str]) -> bool:
+    """A preset value ("close" -> position 0) that no word of the utterance implies."""
+    for name, sv in parsed.slots.items():
+        cue = PRESET_WORDS.get((name, slots.get(name)))
+        if (cue is not None and sv.start_char is None and not words & cue
+                and str(slots.get(name)) not in words):
+            return True
+    return False
+
+
+def kind_unsaid(words: Set[str], found: Iterable[Entity]) -> bool:
+    """No word of the utterance names the kind of any of the devices found."""
+    return not any(words & KIND_WORDS.get(e.domain, set()) for e in found)
+
+
+def room_and_kind(resolver: Resolver, spoken: str) -> tuple[Area | None, str] | None:
+    """A known room then a plural device word ("dining room lights"): the room and the kind;
+    a bare device word that names no device ("blind"): no room, and the kind."""
+    words = [w for w in normalize(spoken).text.split() if w not in ("the", "my", "our", "a")]
+    if not words or words[-1] not in DEVICE_WORDS:
+        return None
+    if len(words) == 1:
+        return (None, DEVICE_WORDS[words[0]]) if resolver.name(words[0]) is None else None
+    if not words[-1].endswith("s"):
+        return None
+    room = resolver.area(" ".join(words[:-1]))
+    return (room, DEVICE_WORDS[words[-1]]) if room is not None else None
+
+
+def named_instead(spec: IntentSpec, parsed: ParsedIntent, slots: Mapping[str, SlotScalar],
+                  words: Set[str], mentioned: Iterable[Entity],
+                  used: Set[str]) -> ParsedIntent | None:
+    """"switch the tv on in the living room" read as the room's lights: no word of the
+    utterance says lights, but it names one device of another kind outright. The command
+    on that device instead, or None."""
+    said = parsed.slots.get("domain")
+    domain = slots.get("domain")
+    if (said is None or said.start_char is not None or not isinstance(domain, str)
+            or words & KIND_WORDS.get(domain, set())):
+        return None
+    allowed = set(spec.domains)
+    others = {e.id: e for e in mentioned if e.domain != domain and e.id not in used
+              and (not allowed or e.domain in allowed)}
+    if len(others) != 1:
+        return None
+    entity = next(iter(others.values()))
+    keep = {k: v for k, v in parsed.slots.items()
+            if k not in ("name", "area", "floor", "domain", "device_class")}
+    return ParsedIntent(parsed.intent, {**keep, "name": SlotValue(entity.name)})
+
+
+def reground(spec: IntentSpec, parsed: ParsedIntent, failure: str,
+             mentioned: list[Entity], areas: list[Area], used: Set[str],
+             room_tried: bool) -> Regrounded | None:
+    """A model-only command whose place or device did not resolve, tied instead to the
+    one device (or else the one room) the utterance names outright; None when there
+    is no such single reading. The model often copies half a name ("porch" of "porch
+    light") or only the kind of device ("the thermostat"); the words are still there."""
+    if not failure.startswith(REGROUND_REASONS):
+        return None
+    allowed = set(spec.domains)
+    fits = [e for e in mentioned if (not allowed or e.domain in allowed) and e.id not in used]
+    base = {k: v for k, v in parsed.slots.items() if k not in ("name", "area", "floor")}
+    room_first = failure.startswith("unknown area") and len(areas) == 1
+    if len({e.id for e in fits}) == 1 and "name" in spec.slots and not room_first:
+        entity = fits[0]
+        return Regrounded(ParsedIntent(parsed.intent, {**base, "name": SlotValue(entity.name)}),
+                          by_room=False)
+    if len(areas) == 1 and "area" in spec.slots and not room_tried:
+        keep = {k: v for k, v in parsed.slots.items() if k not in ("area", "floor")}
+        return Regrounded(ParsedIntent(parsed.intent, {**keep, "area": SlotValue(areas[0].name)}),
+                          by_room=True)
+    return None
