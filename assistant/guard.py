@@ -29,6 +29,12 @@ _SUBJECTS = frozenset({"i", "we", "he", "she", "they", "someone", "somebody", "m
 # Real past tenses of command verbs (and perfect/progressive helpers) after a subject.
 _PAST = re.compile(r"^(?:turned|switched|opened|closed|locked|unlocked|started|stopped|paused|"
                    r"dimmed|killed|shut|had|have|was|were|did)$")
+# Words ending in -ing that are not a verb after "was"/"were": "it was morning".
+_ING_NOUNS = frozenset({"thing", "something", "nothing", "anything", "everything", "ceiling",
+                        "lighting", "morning", "evening", "ring", "king", "spring", "string",
+                        "building", "ping", "during", "ding"})
+# Words that may stand between "were" and its -ing verb: "were still flickering".
+_ADVERBS = frozenset({"still", "just", "all", "always", "already", "both", "really", "only"})
 _TIME = re.compile(
     r"\b(?:in \d+(?:\.\d+)? (?:seconds?|secs?|minutes?|mins?|hours?|hrs?)|in (?:an|a|half an) "
     r"(?:hour|minute)|tomorrow|tonight|later on|later|"
@@ -55,6 +61,24 @@ def refusal(text: str) -> str | None:
     for i, w in enumerate(words[:3]):
         if w in _SUBJECTS and any(_PAST.match(x) for x in words[i + 1:i + 4]):
             return NARRATION
+    # "the lights at work were flickering", "the heating had been on": something that went
+    # on then, with no command verb anywhere ("they were flickering, turn them off" asks)
+    if _past_aside(words) and not _COMMAND_VERBS & set(words):
+        return NARRATION
     if _TIME.search(joined):
         return DEFERRED
     return None
+
+
+def _past_aside(words: list[str]) -> bool:
+    """A past progressive or pluperfect: "were (still) flickering", "had been"."""
+    for i, w in enumerate(words):
+        if w == "had" and words[i + 1:i + 2] == ["been"]:
+            return True
+        if w not in ("was", "were"):
+            continue
+        after = words[i + 1:i + 3]
+        verb = after[1:2] if after[:1] and after[0] in _ADVERBS else after[:1]
+        if verb and verb[0].endswith("ing") and len(verb[0]) > 4 and verb[0] not in _ING_NOUNS:
+            return True
+    return False
