@@ -130,8 +130,11 @@ class AudioConfig:
 @dataclass(frozen=True)
 class WakeConfig:
     phrase: str = "hey house"
-    sensitivity: float = 0.5  # 0..1: higher wakes more easily (and falsely)
+    sensitivity: float = 0.8  # 0..1: higher wakes more easily (and falsely)
     refractory_ms: int = 2000  # ignore further wakes for this long after one
+    # Check each detection by decoding its audio again against "anything else": far fewer
+    # false wakes, so the detector can be keener.
+    verify: bool = True
     follow_up_window_ms: int = 8000  # after a reply, listen again without a wake phrase
 
 

@@ -5,6 +5,11 @@ sensitivity from config.yaml maps onto the search's detection threshold (calibra
 benchmarks/voice.py wake: hits on spoken "hey house, ..." commands in noise against false
 wakes per hour of unrelated speech); after a detection further ones are ignored for the
 refractory period, so one phrase wakes the assistant once.
+
+A keyphrase search alone either misses quiet or accented wake phrases or wakes on look-alike
+speech. So the search runs keen, and each detection is checked: the last moments of audio
+are decoded again by the same decoder with a small grammar, the phrase (after anything)
+against a loop of single phones; only if the phrase wins is it a wake.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections import deque
 from typing import Any
 
 from assistant.config import WakeConfig
@@ -30,6 +36,13 @@ THRESHOLD_LOG10_AT_1 = -35.0
 PHONE_LOOP_PROB = 1e-3
 RESTART_MS = 30_000  # a fresh search now and then keeps its normalisation current
 FRAME_MS = 10
+VERIFY_MS = 1500  # audio kept for the check: the phrase and a little before it
+# The check's phone loop, per phone (log10): the phrase must explain the audio better than
+# this many phones of anything at all.
+VERIFY_PHONE_LOG10 = -11.0
+_PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T "
+           "TH UH UW V W Y Z ZH").split()
+_GARBAGE = "+phone+"
 
 
 def sensitivity_to_threshold(sensitivity: float) -> float:
@@ -58,11 +71,19 @@ class WakeDetector:
                 for word, variants in prons.items():
                     for i, p in enumerate(variants):
                         f.write(f"{word if i == 0 else f'{word}({i + 1})'} {p}\n")
+                for ph in _PHONES:
+                    f.write(f"{_GARBAGE}{ph.lower()} {ph}\n")
             # Giving the keyphrase at construction keeps the default language model out.
             self._decoder: Any = Decoder(
                 hmm=hmm, dict=path, keyphrase=phrase, loglevel="ERROR",
-                kws_threshold=sensitivity_to_threshold(c.sensitivity), kws_plp=PHONE_LOOP_PROB)
+                kws_threshold=sensitivity_to_threshold(c.sensitivity), kws_plp=PHONE_LOOP_PROB,
+                bestpath=False)
         self.phrase = phrase
+        self.verify = c.verify
+        self._spot = self._decoder.current_search()
+        self._add_check(phrase.split())
+        self._recent: deque[bytes] = deque()
+        self._recent_ms = 0
         self._time_ms = 0
         self._utt_ms = 0
         self._quiet_until_ms = -1
@@ -77,16 +98,53 @@ class WakeDetector:
         self._time_ms = frame.end_ms
         self._utt_ms += frame.duration_ms
         d = self._decoder
-        d.process_raw(frame.pcm())
+        pcm = frame.pcm()
+        d.process_raw(pcm)
+        self._recent.append(pcm)
+        self._recent_ms += frame.duration_ms
+        while self._recent_ms - frame.duration_ms >= VERIFY_MS:
+            self._recent_ms -= len(self._recent.popleft()) // 32
         if d.hyp() is not None:
-            self._restart()
             if self._time_ms < self._quiet_until_ms:
+                self._restart()
                 return False
+            if self.verify and not self._confirmed():
+                self._restart()
+                return False
+            self._restart()
             self._quiet_until_ms = self._time_ms + self.config.refractory_ms
             return True
         if self._utt_ms >= RESTART_MS:
             self._restart()
         return False
+
+    def _add_check(self, words: list[str]) -> None:
+        """The check's grammar: phones* phrase | phones+, in the same decoder."""
+        p = 10 ** VERIFY_PHONE_LOG10
+        lead, final = len(words) + 1, len(words) + 2
+        trans: list[tuple[Any, ...]] = [(i, i + 1, 1.0, w) for i, w in enumerate(words)]
+        trans[-1] = (len(words) - 1, final, 1.0, words[-1])
+        for ph in _PHONES:
+            g = f"{_GARBAGE}{ph.lower()}"
+            trans += [(0, lead, p, g), (lead, lead, p, g), (lead, final, p, g)]
+        trans += [(lead, 1, 1.0, words[0])] if len(words) > 1 else [(lead, final, 1.0, words[0])]
+        self._decoder.add_fsg("check", self._decoder.create_fsg("check", 0, final, trans))
+
+    def _confirmed(self) -> bool:
+        """Decodes the recent audio with the check grammar: did the phrase win?"""
+        d = self._decoder
+        d.end_utt()
+        d.activate_search("check")
+        d.start_utt()
+        d.process_raw(b"".join(self._recent), full_utt=True)
+        d.end_utt()
+        hyp = d.hyp()
+        words = hyp.hypstr.split() if hyp is not None else []
+        d.activate_search(self._spot)
+        d.start_utt()
+        ok = bool(words) and not words[-1].startswith(_GARBAGE)
+        log.debug("wake check: %s -> %s", " ".join(words) or "nothing", ok)
+        return ok
 
     def reset(self) -> None:
         """Forgets partial evidence, e.g. after the assistant spoke or a command ended."""

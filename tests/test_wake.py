@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,15 @@ def test_sensitivity_maps_monotonically_and_the_phrase_must_exist() -> None:
     assert sensitivity_to_threshold(2) == thresholds[-1]
     with pytest.raises(ConfigError, match=r"wake\.phrase"):
         WakeDetector(WakeConfig(phrase="  "))
+
+
+def test_the_check_turns_down_look_alikes_the_keen_search_wakes_on() -> None:
+    keen = WakeConfig(sensitivity=0.9)
+    clip = frames("cmd_bedroom_lamp_50.wav")  # "set the bedroom lamp to fifty percent"
+    assert detections(WakeDetector(replace(keen, verify=False)), clip) != []
+    assert detections(WakeDetector(keen), clip) == []
+
+
+def test_the_check_lets_the_phrase_through() -> None:
+    det = WakeDetector(WakeConfig(sensitivity=0.9))
+    assert len(detections(det, frames("wake_hallway_on.wav"))) == 1
