@@ -45,6 +45,7 @@ FILLER_PROB = 0.3
 SILENCE_PROB = 0.3
 # A hypothesis whose garbage words cover this share of its word frames is out of grammar.
 GARBAGE_SHARE = 0.3
+LEAD_TAX = 1e-2  # extra cost per phone of garbage before a command
 TAIL_ENTRY = "AH"  # the one phone through which talk after a command enters the garbage
 SILENCE_WORD = "<sil>"  # the acoustic model's silence, as the word that ends a command
 
@@ -162,8 +163,14 @@ class Recognizer:
         # the silence the endpointer waited for, or garbage when the speaker carried on.
         trans.append((end, final, 1.0, SILENCE_WORD))
         p = math.exp(rejection_to_log_prob(self.config.rejection))
+        # Before a command, garbage is dearer: it is there for a cough or a word's tail, and
+        # a cheap one would explain the start of every command while it is being said, so
+        # the partial results that feed the model early would be garbage.
+        p_lead = p * LEAD_TAX
+        whole = lead + 4  # garbage instead of a command: its own loop, at the plain tax
         for w in garbage:
-            trans += [(graph.start, lead, p, w), (lead, lead, p, w), (lead, final, p, w),
+            trans += [(graph.start, lead, p_lead, w), (lead, lead, p_lead, w),
+                      (graph.start, whole, p, w), (whole, whole, p, w), (whole, final, p, w),
                       (tail, tail, p, w), (tail, final, p, w)]
         # Talk after a command enters the garbage through a single phone: the search keeps a
         # copy of each command's last sound for every sound that may follow it, and a
