@@ -53,8 +53,8 @@ class WordGraph:
         return out
 
 
-def accepts(g: WordGraph, sentence: str) -> bool:
-    """Whether the graph can produce exactly these words."""
+def _moves(g: WordGraph) -> tuple[dict[int, list[int]], dict[int, list[tuple[str, int]]]]:
+    """Per state: where its free moves lead, and its (word, next state) moves."""
     free: dict[int, list[int]] = {}
     words: dict[int, list[tuple[str, int]]] = {}
     for a, b, w, _ in g.arcs:
@@ -62,6 +62,12 @@ def accepts(g: WordGraph, sentence: str) -> bool:
             free.setdefault(a, []).append(b)
         else:
             words.setdefault(a, []).append((w, b))
+    return free, words
+
+
+def accepts(g: WordGraph, sentence: str) -> bool:
+    """Whether the graph can produce exactly these words."""
+    free, words = _moves(g)
     states: frozenset[int] = _closure([g.start], free)
     for word in sentence.split():
         states = _closure([b for s in states for w, b in words.get(s, []) if w == word], free)
@@ -104,13 +110,7 @@ def _closure(states: Iterable[int], free: dict[int, list[int]]) -> frozenset[int
 
 def determinize(g: WordGraph) -> tuple[list[dict[str, int]], set[int]]:
     """Subset construction: per state its word -> next state, and the accepting states."""
-    free: dict[int, list[int]] = {}
-    words: dict[int, list[tuple[str, int]]] = {}
-    for a, b, w, _ in g.arcs:
-        if w is None:
-            free.setdefault(a, []).append(b)
-        else:
-            words.setdefault(a, []).append((w, b))
+    free, words = _moves(g)
     first = _closure([g.start], free)
     index = {first: 0}
     sets = [first]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import random
 
-from hassil.expression import Alternative, Expression, Group, Permutation, TextChunk
 from hassil.parse_expression import parse_sentence
+
+from assistant.train.negatives import expand_frame
 
 _FRAMES = (
     "(i'm|we're|he's|she's|they're|i am|we are) (about to|going to|trying to|getting ready "
@@ -38,19 +39,6 @@ _FRAMES = (
 )
 
 
-def _expand(rng: random.Random, e: Expression, out: list[str]) -> None:
-    if isinstance(e, TextChunk):
-        out.append(e.text)
-    elif isinstance(e, Alternative):
-        _expand(rng, rng.choice(e.items), out)
-    elif isinstance(e, Permutation):
-        for item in rng.sample(e.items, len(e.items)):
-            _expand(rng, item, out)
-    elif isinstance(e, Group):
-        for item in e.items:
-            _expand(rng, item, out)
-
-
 class ContextSampler:
     """Random remarks from the frames above, parsed once."""
 
@@ -59,7 +47,7 @@ class ContextSampler:
 
     def sample(self, rng: random.Random) -> list[str]:
         parts: list[str] = []
-        _expand(rng, rng.choice(self.frames).expression, parts)
+        expand_frame(rng, rng.choice(self.frames).expression, parts)
         return "".join(parts).split()
 
 

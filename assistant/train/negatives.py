@@ -108,17 +108,18 @@ _FRAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _expand(rng: random.Random, e: Expression, out: list[str]) -> None:
+def expand_frame(rng: random.Random, e: Expression, out: list[str]) -> None:
+    """Appends one random reading of a frame's expression to `out`."""
     if isinstance(e, TextChunk):
         out.append(e.text)
     elif isinstance(e, Alternative):
-        _expand(rng, rng.choice(e.items), out)
+        expand_frame(rng, rng.choice(e.items), out)
     elif isinstance(e, Permutation):
         for item in rng.sample(e.items, len(e.items)):
-            _expand(rng, item, out)
+            expand_frame(rng, item, out)
     elif isinstance(e, Group):
         for item in e.items:
-            _expand(rng, item, out)
+            expand_frame(rng, item, out)
     elif isinstance(e, ListReference):
         out.append(rng.choice(_LISTS[e.list_name]))
 
@@ -136,5 +137,5 @@ class NegativeSampler:
             vocab = [w for ws in _LISTS.values() for x in ws for w in x.split()]
             return " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 6)))
         parts: list[str] = []
-        _expand(rng, rng.choice(self.frames).expression, parts)
+        expand_frame(rng, rng.choice(self.frames).expression, parts)
         return " ".join("".join(parts).split())
