@@ -151,7 +151,7 @@ class Recognizer:
                      garbage: list[str]) -> tuple[list[tuple[Any, ...]], int]:
         """The grammar's moves with garbage around it, and the (new) final state."""
         k = self.config.grammar_weight
-        lead, end, tail, final = range(graph.n_states, graph.n_states + 4)
+        lead, end, tail, final, whole = range(graph.n_states, graph.n_states + 5)
         trans: list[tuple[Any, ...]] = []
         for a, b, w, p in graph.arcs:
             b = end if b == graph.final else b  # a command ends in `end`, then silence or talk
@@ -167,8 +167,7 @@ class Recognizer:
         # a cheap one would explain the start of every command while it is being said, so
         # the partial results that feed the model early would be garbage.
         p_lead = p * LEAD_TAX
-        whole = lead + 4  # garbage instead of a command: its own loop, at the plain tax
-        for w in garbage:
+        for w in garbage:  # `whole`: garbage instead of a command, at the plain tax
             trans += [(graph.start, lead, p_lead, w), (lead, lead, p_lead, w),
                       (graph.start, whole, p, w), (whole, whole, p, w), (whole, final, p, w),
                       (tail, tail, p, w), (tail, final, p, w)]
