@@ -7,6 +7,7 @@ compute goes to padding; a seeded generator makes every run identical.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -110,6 +111,10 @@ def fit(data: Sequence[Encoded], model_cfg: ModelConfig, cfg: FitConfig, pad_id:
              model.num_params(), len(data), total, torch.get_num_threads(),
              cfg.bf16 and _native_bf16())
     mixed = cfg.bf16 and _native_bf16()
+    # Each step makes thousands of small objects; with the earlier stages' millions still
+    # tracked, the collector's full passes made steps half as fast again. Park them.
+    gc.collect()
+    gc.freeze()
     model.train()
     start, smooth = time.perf_counter(), 0.0
     for step, batch in enumerate(batches):
@@ -132,6 +137,7 @@ def fit(data: Sequence[Encoded], model_cfg: ModelConfig, cfg: FitConfig, pad_id:
         smooth = loss.item() if step == 0 else 0.95 * smooth + 0.05 * loss.item()
         if progress is not None and (step % 10 == 0 or step == total - 1):
             progress(step + 1, total, smooth)
+    gc.unfreeze()
     log.info("fit done in %.1f s, final loss %.4f", time.perf_counter() - start, smooth)
     model.eval()
     return model
@@ -139,12 +145,35 @@ def fit(data: Sequence[Encoded], model_cfg: ModelConfig, cfg: FitConfig, pad_id:
 
 def _threads(wanted: int) -> int:
     """Threads for torch: with a core busy elsewhere, two OpenMP threads ran ten times slower
-    than one (they wait on each other), so only cores idle right now are used."""
+    than one (they wait on each other), so only cores idle right now are used. The load
+    average is no guide here: it still counts this process's own data stage."""
     if wanted > 0:
         return wanted
     cores = len(os.sched_getaffinity(0))
-    idle = cores - os.getloadavg()[0]
-    return max(1, min(cores, int(idle + 0.5)))
+    busy = _busy_cores(0.5)
+    if busy is None:
+        busy = os.getloadavg()[0]
+    return max(1, min(cores, int(cores - busy + 0.5)))
+
+
+def _busy_cores(seconds: float) -> float | None:
+    """Cores busy with other work, sampled from /proc/stat while this process sleeps."""
+    def sample() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields[:8]), idle
+
+    first = sample()
+    time.sleep(seconds)
+    second = sample()
+    if first is None or second is None or second[0] <= first[0]:
+        return None
+    total, idle = second[0] - first[0], second[1] - first[1]
+    return (os.cpu_count() or 1) * (total - idle) / total
 
 
 def _native_bf16() -> bool:
