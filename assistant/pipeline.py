@@ -24,6 +24,7 @@ from assistant.guard import refusal
 from assistant.mapper import Mapped, Mapper
 from assistant.matcher import TemplateMatcher
 from assistant.mqtt import MqttLink
+from assistant.repairs import Repairer, home_names
 from assistant.skills import IntentKind, SkillSet, cross_check, load_skills
 from assistant.structs import Action, Engine, Message, Outcome, Parse, ParsedIntent, Status
 
@@ -52,6 +53,7 @@ class Understanding:
         self.engine = Engine(engine)
         self.matcher = TemplateMatcher(skills, config)
         self.min_confidence = config.understanding.min_confidence
+        self.repairer = Repairer(home_names(config))
         self.lm: Any = None
         self.lm_error: str | None = None
         if self.engine is not Engine.RULES:
@@ -67,6 +69,14 @@ class Understanding:
                 log.warning("micro-LLM unavailable, using templates only: %s", exc)
 
     def understand(self, text: str) -> Parse:
+        """Both engines read the utterance with the speaker's own repairs made ("the kitchen,
+        no, the hall"); offsets in the result point into `text` as said."""
+        repaired = self.repairer.repair(text)
+        if not repaired.edits:
+            return self._understand(text)
+        return repaired.restore(self._understand(repaired.text))
+
+    def _understand(self, text: str) -> Parse:
         # With the model at hand, the slow template repairs wait until it has had its say.
         fast = self.engine is Engine.AUTO and self.lm is not None
         rules = (self.matcher.match(text, tolerant=not fast)

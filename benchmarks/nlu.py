@@ -95,9 +95,10 @@ def run_engine(engine: str, files: list[Path], models: Path | None = None) -> di
                 n += 1
                 problem = check_case(case, outcome)
                 exact += problem is None
+                wrong = wrong_actions(case, outcome) > 0
                 if problem is not None and len(failures) < 400:
-                    failures.append(f"{sentence!r}: {problem}")
-                wrong_utts += wrong_actions(case, outcome) > 0
+                    failures.append(f"{'[wrong action] ' if wrong else ''}{sentence!r}: {problem}")
+                wrong_utts += wrong
                 rejected += not outcome.actions and not getattr(outcome, "pending", ())
                 assistant.handle_text("never mind")  # no pending question leaks onwards
         sets[path.stem] = {

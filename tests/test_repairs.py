@@ -1,0 +1,74 @@
+"""The speaker's own repairs ("the kitchen, no, the hall") and digits that sound like words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.config import load_config
+from assistant.pipeline import Assistant
+from assistant.repairs import Repairer, home_names
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def repairer() -> Repairer:
+    return Repairer(home_names(load_config(ROOT / "config.yaml")))
+
+
+@pytest.mark.parametrize(("said", "meant"), [
+    ("turn on the kitchen no the living room lights", "turn on the living room lights"),
+    ("turn on the kitchen, sorry, the living room lights", "turn on the living room lights"),
+    ("turn on the kitchen i mean the bedroom lights", "turn on the bedroom lights"),
+    ("set the lights to thirty no forty percent", "set the lights to forty percent"),
+    ("set it to 30, sorry, 40 percent", "set it to 40 percent"),
+    ("set the thermostat to twenty won degrees", "set the thermostat to twenty one degrees"),
+    ("volume to twenty for", "volume to twenty four"),
+    ("set it to twenty too, please", "set it to twenty two, please"),
+])
+def test_repairs(repairer: Repairer, said: str, meant: str) -> None:
+    assert repairer.repair(said).text == meant
+
+
+@pytest.mark.parametrize("said", [
+    "turn the heating to twenty for an hour",  # "for" starts a duration here
+    "turn the lights on, no wait, off",  # no name or number on both sides
+    "no, turn off the lights",
+    "turn on the kitchen no matter what",
+    "set the kitchen no the kitchen lights",  # the same words again: nothing taken back
+    "lights to twenty percent",
+])
+def test_no_repair(repairer: Repairer, said: str) -> None:
+    repaired = repairer.repair(said)
+    assert repaired.text == said and repaired.edits == ()
+
+
+def test_offsets_point_into_what_was_said(repairer: Repairer) -> None:
+    said = "set the kitchen lights to thirty no forty percent"
+    repaired = repairer.repair(said)
+    at = repaired.text.index("forty")
+    start = repaired.to_input(at)
+    end = repaired.to_input(at + len("forty"), end=True)
+    assert said[start:end] == "forty"
+    said = "heat to twenty won degrees"
+    repaired = repairer.repair(said)
+    at = repaired.text.index("twenty one")
+    start = repaired.to_input(at)
+    end = repaired.to_input(at + len("twenty one"), end=True)
+    assert said[start:end] == "twenty won"
+
+
+def test_assistant_acts_on_the_repair() -> None:
+    assistant = Assistant(load_config(ROOT / "config.yaml"), engine="auto", publish=False)
+    said = "turn on the kitchen, no, the living room lights"
+    outcome = assistant.handle_text(said)
+    assert outcome.status.value == "ok"
+    assert {t for a in outcome.actions for t in a.targets} == {"light.living_room_main",
+                                                               "light.floor_lamp"}
+    area = outcome.to_json()["actions"][0]["slots"]["area"]
+    assert area == "Living Room"
+    said = "set the bedroom thermostat to twenty won degrees"
+    outcome = assistant.handle_text(said)
+    assert [a.slots.get("temperature") for a in outcome.actions] == [21]
