@@ -80,10 +80,14 @@ class Repaired:
 
 def home_names(config: Config) -> list[str]:
     """Every name and alias of the home's floors, areas and devices, lower-case."""
-    out: set[str] = set()
-    for item in (*config.floors, *config.areas, *config.entities):
-        for name in (item.name, *item.aliases):
-            out.add(" ".join(_WORD_RE.findall(name.lower())))
+    said: list[str] = []
+    for floor in config.floors:
+        said += [floor.name, *floor.aliases]
+    for area in config.areas:
+        said += [area.name, *area.aliases]
+    for entity in config.entities:
+        said += [entity.name, *entity.aliases]
+    out = {" ".join(_WORD_RE.findall(name.lower())) for name in said}
     return sorted(n for n in out if n)
 
 
