@@ -182,6 +182,18 @@ class Assistant:
         if publish:
             self._connect()
 
+    def for_site(self, site_id: str) -> Assistant:
+        """This assistant speaking for another site (a satellite's room): the same models,
+        broker link and device states, but `site_id` in every Hermes message and reply, and
+        its own pending confirmation (a "yes" said in the kitchen must not confirm a question
+        asked in the hall). Close the original, not a view: the link is the original's."""
+        import copy
+
+        view = copy.copy(self)  # shares the locks too: still one utterance understood at a time
+        view.site_id = site_id
+        view._pending = None
+        return view
+
     # --- connection ---------------------------------------------------------------------
 
     def _connect(self) -> None:

@@ -14,7 +14,6 @@ meanwhile waits, its audio queued, then catches up faster than real time.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import threading
@@ -126,16 +125,6 @@ class _Site:
     listening: bool = True  # hermes/hotword/toggleOff|On for this site
     loop: VoiceLoop | None = None
     thread: threading.Thread | None = None
-
-
-def site_assistant(assistant: Assistant, site_id: str) -> Assistant:
-    """The one Assistant, speaking for one site: same models, broker link and device states,
-    but the site's siteId in every Hermes message and reply, and its own pending
-    confirmation (a "yes" said in the kitchen must not confirm a question asked in the hall)."""
-    view = copy.copy(assistant)
-    view.site_id = site_id
-    view._pending = None
-    return view
 
 
 def site_outcome_line(site_id: str, outcome: Outcome) -> str:
@@ -301,7 +290,7 @@ class SatelliteHub:
 
     def _listen(self, site: _Site) -> None:
         try:
-            loop = VoiceLoop(site_assistant(self.assistant, site.site_id), self.site_config,
+            loop = VoiceLoop(self.assistant.for_site(site.site_id), self.site_config,
                              wake=self.wake, recognizer=site.recognizer, toggles=False,
                              on_outcome=lambda outcome: self._outcome(site.site_id, outcome))
             loop.listening = site.listening
