@@ -280,6 +280,18 @@ class Recognizer:
             self._decoder.end_utt()
             self._active = False
 
+    def save_cmn(self) -> str:
+        """The decoder's cepstral mean, as pocketsphinx writes it (comma-separated numbers).
+
+        The mean follows the microphone and room the last commands came from; one decoder
+        serving several microphones saves each one's mean and restores it (`restore_cmn`).
+        """
+        return str(self._decoder.get_cmn(False))
+
+    def restore_cmn(self, cmn: str) -> None:
+        """Puts back a mean from `save_cmn()`; between commands, not during one."""
+        self._decoder.set_cmn(cmn)
+
 
 # 100 ms of faint noise (about -75 dBFS); digital zeros would upset the feature extraction.
 _ROOM_TONE = np.random.default_rng(0).integers(-4, 5, 1600).astype("<i2").tobytes()

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 from assistant import hermes
 from assistant.asr import Transcript
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 256 * 1024  # a frame is tens of milliseconds; anything this big is not one
 QUEUED_CHUNKS = 2000  # per site: about a minute of 30 ms frames while the decoder is busy
 WARN_EVERY_S = 10.0  # a broken satellite sends dozens of bad frames a second: warn seldom
-MAX_REMEMBERED_SITES = 64  # refused or toggled site ids remembered (anyone may publish)
+MAX_REMEMBERED_SITES = 64  # site ids kept when refused, toggled or decoded (anyone may publish)
 JOIN_TIMEOUT_S = 5.0
 
 SiteOutcome = Callable[[str, Outcome], None]  # (siteId, outcome)
@@ -55,13 +56,30 @@ class SatelliteStats:
     decoder_waits: int = 0  # commands that waited for another site's command to finish
 
 
+@runtime_checkable
+class KeepsCmn(Protocol):
+    """A recognizer whose cepstral mean can be saved and restored (asr.Recognizer)."""
+
+    def save_cmn(self) -> str: ...
+    def restore_cmn(self, cmn: str) -> None: ...
+
+
 class SharedRecognizer:
-    """One decoder for every site; `for_site()` hands out the per-site handles."""
+    """One decoder for every site; `for_site()` hands out the per-site handles.
+
+    The decoder's cepstral mean adapts to the microphone it hears, and satellites in other
+    rooms have other microphones: each site's mean is saved when it lets go of the decoder
+    and restored when it takes it again, so one room's commands do not skew the next
+    room's. A site new to us starts from the mean the decoder had when the hub started.
+    """
 
     def __init__(self, recognizer: CommandRecognizer) -> None:
         self.recognizer = recognizer
         self._lock = threading.Lock()
         self.waits = 0
+        self._keeps_cmn = recognizer if isinstance(recognizer, KeepsCmn) else None
+        self._first_cmn = self._keeps_cmn.save_cmn() if self._keeps_cmn is not None else ""
+        self._cmn: dict[str, str] = {}  # siteId -> its mean when it last let go
 
     def for_site(self, site_id: str) -> SiteRecognizer:
         return SiteRecognizer(self, site_id)
@@ -71,9 +89,29 @@ class SharedRecognizer:
             self.waits += 1
             log.info("site %s: waiting for another site's command to be decoded", site_id)
             self._lock.acquire()
+        if self._keeps_cmn is not None:
+            try:
+                self._keeps_cmn.restore_cmn(self._cmn.get(site_id, self._first_cmn))
+            except Exception:
+                self._lock.release()
+                raise
 
-    def release(self) -> None:
-        self._lock.release()
+    def release(self, site_id: str) -> None:
+        try:
+            if self._keeps_cmn is not None:
+                cmn = self._keeps_cmn.save_cmn()
+                self._cmn.pop(site_id, None)  # re-inserted last: the oldest go first
+                if len(self._cmn) >= MAX_REMEMBERED_SITES:
+                    del self._cmn[next(iter(self._cmn))]
+                self._cmn[site_id] = cmn
+        except Exception:  # e.g. after the site's loop crashed: the decoder must still go free
+            log.exception("site %s: could not save the decoder's normalisation", site_id)
+        finally:
+            self._lock.release()
+
+    def saved_cmn(self, site_id: str) -> str | None:
+        """The mean `site_id` left behind, if it has decoded a command."""
+        return self._cmn.get(site_id)
 
 
 class SiteRecognizer:
@@ -112,7 +150,7 @@ class SiteRecognizer:
         """Lets other sites decode; safe to call when not holding (e.g. after a crash)."""
         if self.holding:
             self.holding = False
-            self._shared.release()
+            self._shared.release(self.site_id)
 
 
 @dataclass(eq=False)

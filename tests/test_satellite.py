@@ -23,11 +23,13 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from assistant import hermes
+from assistant.asr import Recognizer
 from assistant.audio import WavFrameDecoder, WavSource
 from assistant.config import Config, SatellitesConfig, load_config
+from assistant.frontend import Frontend
 from assistant.pcm import Resampler, to_int16
 from assistant.pipeline import Assistant
-from assistant.satellite import SatelliteHub, site_outcome_line
+from assistant.satellite import SatelliteHub, SharedRecognizer, site_outcome_line
 from assistant.structs import Outcome, Status
 from assistant.voice import CommandRecognizer, make_recognizer
 
@@ -55,6 +57,15 @@ def wav_bytes(samples: np.ndarray, rate_hz: int) -> bytes:
         w.setframerate(rate_hz)
         w.writeframes(samples.astype("<i2").tobytes())
     return out.getvalue()
+
+
+def far_copy(src: Path, dst: Path) -> Path:
+    """The file as a distant, muffled microphone hears it: 20 dB quieter, highs cut."""
+    with wave.open(str(src), "rb") as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
+    y = np.convolve(x, np.ones(4) / 4, mode="same") * 0.1
+    dst.write_bytes(wav_bytes(np.round(y).astype(np.int16)[:, None], 16000))
+    return dst
 
 
 class Satellite:
@@ -238,6 +249,47 @@ def test_two_sites_streaming_at_once_do_not_mix(run: Any, satellite: Satellite,
     assert got["hermes/intent/HassTurnOn"][0]["siteId"] == "hall"
     assert got["hermes/intent/HassLightSet"][0]["siteId"] == "den"
     assert r.hub.stats().decoder_waits >= 1  # one command waited for the other's decoding
+    # Each room's microphone normalisation is its own.
+    hall_cmn, den_cmn = r.hub.shared.saved_cmn("hall"), r.hub.shared.saved_cmn("den")
+    assert hall_cmn is not None and den_cmn is not None and hall_cmn != den_cmn
+
+
+def cmn_values(cmn: str) -> np.ndarray:
+    return np.array([float(v) for v in cmn.split(",")])
+
+
+def test_each_site_gets_its_own_normalisation_back(
+        parts: tuple[Config, Assistant, CommandRecognizer], tmp_path: Path) -> None:
+    config, _, recognizer = parts
+    assert isinstance(recognizer, Recognizer)
+    shared = SharedRecognizer(recognizer)
+    at_start = recognizer.save_cmn()
+    near, far = shared.for_site("near"), shared.for_site("far")
+
+    def command(site: Any, path: Path) -> str:
+        with WavSource(path) as source:
+            frames = list(Frontend(config.audio).frames(source.chunks()))
+        site.start()
+        site.feed(frames)
+        return str(site.finish().text)
+
+    said = "turn off the kitchen lights"
+    assert command(near, AUDIO / "cmd_kitchen_off_us.wav") == said
+    near_left = recognizer.save_cmn()
+    assert shared.saved_cmn("near") == near_left and shared.saved_cmn("far") is None
+    assert command(far, far_copy(AUDIO / "cmd_kitchen_off_us.wav", tmp_path / "far.wav"))
+    far_left = recognizer.save_cmn()
+    assert shared.saved_cmn("far") == far_left
+    # The two microphones differ a lot: several units in the cepstral means.
+    assert np.max(np.abs(cmn_values(near_left) - cmn_values(far_left))) > 3
+    for site, left in ((near, near_left), (far, far_left), (near, near_left)):
+        site.start()
+        assert recognizer.save_cmn() == left  # what the site left, not what the last one did
+        site.cancel()
+    newcomer = shared.for_site("attic")
+    newcomer.start()
+    assert recognizer.save_cmn() == at_start  # a new site starts from the hub's first mean
+    newcomer.cancel()
 
 
 def test_a_garbage_payload_is_counted_and_ignored(run: Any, satellite: Satellite) -> None:
