@@ -195,6 +195,9 @@ class SatellitesConfig:
     sites: list[str] = field(default_factory=list)  # siteIds accepted; empty = any
     max_sites: int = 4  # streaming at once; more are refused (each costs ~10 MB and CPU)
     idle_timeout_ms: int = 2000  # a site silent this long is dropped (its command ends)
+    # feedback.sounds and feedback.speak play on the satellite (as hermes/audioServer/<siteId>/
+    # playBytes); false for satellites that speak the hermes/tts/say replies themselves.
+    play_replies: bool = True
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ HOTWORD_TOGGLE_ON_TOPIC = "hermes/hotword/toggleOn"
 HOTWORD_TOGGLE_OFF_TOPIC = "hermes/hotword/toggleOff"
 # Satellites stream their microphone as one small WAV file per message on this topic.
 AUDIO_FRAME_TOPIC_FILTER = "hermes/audioServer/+/audioFrame"
+# What a satellite plays: one whole WAV file per message, from us or anyone else.
+PLAY_BYTES_TOPIC_FILTER = "hermes/audioServer/+/playBytes/+"
 DEFAULT_SITE_ID = "default"  # what rhasspy-hermes assumes when siteId is absent
 MAX_PAYLOAD_BYTES = 64 * 1024  # a spoken command is tiny; larger input is refused unread
 _TOPIC_UNSAFE = re.compile(r"[+#/\x00]")  # MQTT wildcards and level separator
@@ -48,6 +50,21 @@ def audio_frame_site(topic: str) -> str | None:
     parts = topic.split("/")
     if (len(parts) == 4 and parts[:2] == ["hermes", "audioServer"] and parts[2]
             and parts[3] == "audioFrame"):
+        return parts[2]
+    return None
+
+
+def play_bytes_topic(site_id: str, request_id: str) -> str:
+    """`hermes/audioServer/<siteId>/playBytes/<requestId>` (AudioPlayBytes): the payload is a
+    WAV file for that site to play; the satellite answers with playFinished and the id."""
+    return f"hermes/audioServer/{_topic_level(site_id)}/playBytes/{_topic_level(request_id)}"
+
+
+def play_bytes_site(topic: str) -> str | None:
+    """The siteId of a playBytes topic, or None for any other topic."""
+    parts = topic.split("/")
+    if (len(parts) == 5 and parts[:2] == ["hermes", "audioServer"] and parts[2]
+            and parts[3] == "playBytes" and parts[4]):
         return parts[2]
     return None
 

@@ -208,6 +208,19 @@ class MqttLink:
                 for m, row_id in zip(messages, ids, strict=True):
                     self._send(m, row_id)
 
+    def publish_bytes(self, topic: str, payload: bytes, *, qos: int = 0) -> bool:
+        """A binary payload (such as a WAV file to play), sent as is, never durable: sent now
+        if connected, else dropped (a reply played minutes late is worse than none).
+        False when it was dropped."""
+        if self._closed:
+            raise RuntimeError("publish_bytes() after close()")
+        check_topic(topic)
+        if not self.connected:
+            return False
+        info = self._client.publish(topic, payload, qos=qos)
+        self._track(info.mid, None)  # paho reports every publish, even at QoS 0
+        return True
+
     def subscribe(self, topic: str, callback: MessageCallback, qos: int = 1) -> None:
         """Call `callback(topic, payload)` for messages matching `topic`, across reconnects."""
 

@@ -10,6 +10,9 @@ All sites share one recognizer. A decoder with its grammar costs several megabyt
 board has one core, so decoding two commands at once would only make both slower: a site
 holds the decoder from the start of a command to its end, and a command from another site
 meanwhile waits, its audio queued, then catches up faster than real time.
+
+Beeps and spoken replies (feedback.sounds, feedback.speak) are played on the satellite, as
+WAV files on `hermes/audioServer/<siteId>/playBytes/<requestId>`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
@@ -27,6 +31,7 @@ from assistant.asr import Transcript
 from assistant.audio import PushSource, WavFrameDecoder
 from assistant.config import Config
 from assistant.errors import AssistantError, AudioError
+from assistant.feedback import RemoteFeedback
 from assistant.frontend import Frame
 from assistant.pipeline import Assistant
 from assistant.structs import Outcome
@@ -54,6 +59,7 @@ class SatelliteStats:
     sites_started: int = 0
     sites_dropped: int = 0  # stopped streaming for idle_timeout_ms
     decoder_waits: int = 0  # commands that waited for another site's command to finish
+    sounds_played: int = 0  # WAV files we sent to satellites to play (beeps, replies)
 
 
 @runtime_checkable
@@ -186,9 +192,11 @@ class SatelliteHub:
         self.assistant = assistant
         self.settings = config.satellites
         # The board's own speaker is not in the satellite's room: replies go out as
-        # hermes/tts/say for that site instead.
+        # hermes/tts/say for that site, and are played there (playBytes) when wanted.
         self.site_config = replace(config, feedback=replace(config.feedback, sounds=False,
                                                              speak=False))
+        self.replies = (RemoteFeedback(config.feedback, self._play)
+                        if self.settings.play_replies else None)
         self.wake = wake
         self.on_outcome = on_outcome
         self.shared = SharedRecognizer(recognizer if recognizer is not None
@@ -230,6 +238,8 @@ class SatelliteHub:
         for site in sites:
             if site.thread is not None:
                 site.thread.join(JOIN_TIMEOUT_S)
+        if self.replies is not None:
+            self.replies.close()  # the last replies still go out
 
     def __enter__(self) -> SatelliteHub:
         self.start()
@@ -324,6 +334,16 @@ class SatelliteHub:
                     if site.loop is not None:
                         site.loop.listening = toggle.on
 
+    def _play(self, site_id: str, wav: bytes) -> None:
+        """Sends a WAV file to a satellite to play (a beep or a reply); dropped when offline."""
+        link = self.assistant.link
+        topic = hermes.play_bytes_topic(site_id, uuid.uuid4().hex)
+        if link is not None and link.publish_bytes(topic, wav):
+            with self._lock:
+                self._counts["sounds_played"] += 1
+        else:
+            log.debug("site %s: not connected to the broker; a sound was not played", site_id)
+
     # --- per-site listening (one thread per site) ------------------------------------------
 
     def _listen(self, site: _Site) -> None:
@@ -331,6 +351,8 @@ class SatelliteHub:
             loop = VoiceLoop(self.assistant.for_site(site.site_id), self.site_config,
                              wake=self.wake, recognizer=site.recognizer, toggles=False,
                              on_outcome=lambda outcome: self._outcome(site.site_id, outcome))
+            if self.replies is not None:
+                loop.feedback = self.replies.for_site(site.site_id)
             loop.listening = site.listening
             site.loop = loop
             loop.run(site.source)

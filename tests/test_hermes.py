@@ -17,6 +17,7 @@ rh_nlu = pytest.importorskip("rhasspyhermes.nlu")
 rh_asr = pytest.importorskip("rhasspyhermes.asr")
 rh_wake = pytest.importorskip("rhasspyhermes.wake")
 rh_tts = pytest.importorskip("rhasspyhermes.tts")
+rh_audio = pytest.importorskip("rhasspyhermes.audioserver")
 
 TEXT = "set the kitchen lights to 40 percent"
 PARSED = ParsedIntent("HassLightSet", {"area": SlotValue("Kitchen", "kitchen", 8, 15),
@@ -93,6 +94,20 @@ def test_tts_say_round_trips() -> None:
     m = hermes.tts_say_message("Turned off 2 lights.", "den", request_id="r")
     assert m.topic == rh_tts.TtsSay.topic()
     assert reserialised(rh_tts.TtsSay, m) == m.payload
+
+
+def test_play_bytes_topics_are_what_rhasspy_hermes_uses() -> None:
+    topic = hermes.play_bytes_topic("kitchen", "0f3a")
+    assert topic == rh_audio.AudioPlayBytes.topic(site_id="kitchen", request_id="0f3a")
+    assert rh_audio.AudioPlayBytes.is_topic(topic)
+    assert rh_audio.AudioPlayBytes.get_site_id(topic) == hermes.play_bytes_site(topic) == "kitchen"
+    assert rh_audio.AudioPlayBytes.get_request_id(topic) == "0f3a"
+    assert rh_audio.AudioPlayBytes.topic(request_id="+") == hermes.PLAY_BYTES_TOPIC_FILTER
+    assert hermes.play_bytes_topic("a/b", "#") == "hermes/audioServer/a_b/playBytes/_"
+    for other in ("hermes/audioServer/kitchen/audioFrame", "hermes/audioServer/kitchen/playBytes",
+                  "hermes/audioServer//playBytes/1", "hermes/audioServer/kitchen/playBytes/",
+                  "hermes/audioServer/k/playBytes/1/2", "hermes/audioServer/k/playFinished"):
+        assert hermes.play_bytes_site(other) is None, other
 
 
 def test_names_never_break_topic_levels() -> None:

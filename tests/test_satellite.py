@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import queue
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +27,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from assistant import hermes
 from assistant.asr import Recognizer
 from assistant.audio import WavFrameDecoder, WavSource
-from assistant.config import Config, SatellitesConfig, load_config
+from assistant.config import Config, FeedbackConfig, SatellitesConfig, load_config
+from assistant.feedback import tone_wav
 from assistant.frontend import Frontend
 from assistant.pcm import Resampler, to_int16
 from assistant.pipeline import Assistant
@@ -113,10 +116,11 @@ class Run:
     """A started hub and the (siteId, outcome) pairs it produced."""
 
     def __init__(self, parts: tuple[Config, Assistant, CommandRecognizer], *, wake: bool = False,
-                 **settings: Any) -> None:
+                 feedback: FeedbackConfig | None = None, **settings: Any) -> None:
         config, assistant, recognizer = parts
         config = replace(config, satellites=SatellitesConfig(**{"idle_timeout_ms": 400,
-                                                                **settings}))
+                                                                **settings}),
+                         feedback=feedback or config.feedback)
         self.outcomes: queue.Queue[tuple[str, Outcome]] = queue.Queue()
         self.hub = SatelliteHub(assistant, config, wake=wake, recognizer=recognizer,
                                 on_outcome=lambda site, o: self.outcomes.put((site, o)))
@@ -356,6 +360,75 @@ def test_a_toggled_off_site_hears_no_wake_phrase(run: Any, satellite: Satellite)
     satellite.send("attic", satellite_frames(AUDIO / "wake_hallway_on.wav"))
     r.idle()
     assert r.outcomes.empty()
+
+
+def played(listener: Any, n: int) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+    """The first n playBytes messages (topic, WAV file), and the others that came meanwhile."""
+    sounds: list[tuple[str, bytes]] = []
+    others: list[tuple[str, bytes]] = []
+    deadline = time.monotonic() + WAIT_S
+    while len(sounds) < n:
+        assert time.monotonic() < deadline, f"only {len(sounds)} sounds played"
+        try:
+            topic, payload, _ = listener.get(0.5)
+        except queue.Empty:
+            continue
+        (sounds if rh_audio.AudioPlayBytes.is_topic(topic) else others).append((topic, payload))
+    return sounds, others
+
+
+def wav_format(data: bytes) -> tuple[int, int, int, int]:
+    """(rate Hz, channels, sample bytes, frames) of a WAV file, as the stdlib reads it."""
+    with wave.open(io.BytesIO(data), "rb") as w:
+        return w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_beep_and_reply_are_played_on_the_satellite(
+        parts: tuple[Config, Assistant, CommandRecognizer], run: Any, satellite: Satellite,
+        listen: Any) -> None:
+    heard = listen([hermes.PLAY_BYTES_TOPIC_FILTER, "hermes/tts/say"])
+    r = run(feedback=replace(parts[0].feedback, sounds=True, speak=True))
+    r.ready(satellite)
+    satellite.send("porch", satellite_frames(AUDIO / "cmd_hallway_on.wav"))
+    [(site, outcome)] = r.outcome_list(1)
+    assert (site, outcome.status) == ("porch", Status.OK)
+    [(beep_topic, beep), (reply_topic, reply)], others = played(heard, 2)
+    ids = []
+    for topic in (beep_topic, reply_topic):
+        assert rh_audio.AudioPlayBytes.get_site_id(topic) == "porch"
+        ids.append(rh_audio.AudioPlayBytes.get_request_id(topic))
+    assert all(re.fullmatch("[0-9a-f]{32}", i) for i in ids) and ids[0] != ids[1]
+    rate, channels, width, n = wav_format(beep)
+    assert (rate, channels, width) == (16000, 1, 2) and n > 0
+    assert beep == tone_wav("done")
+    rate, channels, width, n = wav_format(reply)
+    assert (channels, width) == (1, 2) and n > rate // 2  # espeak-ng's own rate, 22.05 kHz
+    # Hubs that speak replies themselves still get them (sent before the sounds).
+    says = [json.loads(payload) for topic, payload in others if topic == "hermes/tts/say"]
+    assert [(m["siteId"], m["text"]) for m in says] == [("porch", outcome.speech)]
+    deadline = time.monotonic() + 5  # counted once sent: the listener may hear it first
+    while r.hub.stats().sounds_played < 2:
+        assert time.monotonic() < deadline, r.hub.stats()
+        time.sleep(0.02)
+    r.idle()
+    assert r.hub.stats().sounds_played == 2
+
+
+def test_nothing_is_played_when_play_replies_is_off(
+        parts: tuple[Config, Assistant, CommandRecognizer], run: Any, satellite: Satellite,
+        listen: Any) -> None:
+    heard = listen([hermes.PLAY_BYTES_TOPIC_FILTER, "hermes/tts/say"])
+    r = run(feedback=replace(parts[0].feedback, sounds=True, speak=True), play_replies=False)
+    r.ready(satellite)
+    satellite.send("porch", satellite_frames(AUDIO / "cmd_hallway_on.wav"))
+    [(site, outcome)] = r.outcome_list(1)
+    assert (site, outcome.status) == ("porch", Status.OK)
+    assert collect(heard, {"hermes/tts/say": 1})["hermes/tts/say"][0]["siteId"] == "porch"
+    r.idle()
+    assert r.hub.stats().sounds_played == 0
+    assert not [t for t, _, _ in list(heard.messages.queue)
+                if rh_audio.AudioPlayBytes.is_topic(t)]
 
 
 def test_assistant_run_satellites_serves_until_interrupted(broker: Any, satellite: Satellite,
