@@ -12,7 +12,9 @@ holds the decoder from the start of a command to its end, and a command from ano
 meanwhile waits, its audio queued, then catches up faster than real time.
 
 Beeps and spoken replies (feedback.sounds, feedback.speak) are played on the satellite, as
-WAV files on `hermes/audioServer/<siteId>/playBytes/<requestId>`.
+WAV files on `hermes/audioServer/<siteId>/playBytes/<requestId>`. Whatever a satellite is
+sent to play (our replies, its own text to speech, a hub's chime), its microphone hears
+too: while it plays, that site's audio is left out, so no reply is taken for a command.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from assistant.asr import Transcript
 from assistant.audio import PushSource, WavFrameDecoder
 from assistant.config import Config
 from assistant.errors import AssistantError, AudioError
-from assistant.feedback import RemoteFeedback
+from assistant.feedback import RemoteFeedback, wav_duration_ms
 from assistant.frontend import Frame
 from assistant.pipeline import Assistant
 from assistant.structs import Outcome
@@ -44,6 +46,9 @@ QUEUED_CHUNKS = 2000  # per site: about a minute of 30 ms frames while the decod
 WARN_EVERY_S = 10.0  # a broken satellite sends dozens of bad frames a second: warn seldom
 MAX_REMEMBERED_SITES = 64  # site ids kept when refused, toggled or decoded (anyone may publish)
 JOIN_TIMEOUT_S = 5.0
+# A satellite plays a little after we hear of it, and its audio reaches us later still:
+# its audio is left out this much longer than the sound lasts.
+PLAYBACK_TAIL_MS = 300
 
 SiteOutcome = Callable[[str, Outcome], None]  # (siteId, outcome)
 
@@ -59,6 +64,7 @@ class SatelliteStats:
     sites_started: int = 0
     sites_dropped: int = 0  # stopped streaming for idle_timeout_ms
     decoder_waits: int = 0  # commands that waited for another site's command to finish
+    muted_frames: int = 0  # arrived while the site played a sound (its own voice): left out
     sounds_played: int = 0  # WAV files we sent to satellites to play (beeps, replies)
 
 
@@ -167,6 +173,7 @@ class _Site:
     decoder: WavFrameDecoder
     last_frame_s: float
     listening: bool = True  # hermes/hotword/toggleOff|On for this site
+    playing_until_s: float = 0.0  # time.monotonic() when the sound it plays (if any) ends
     loop: VoiceLoop | None = None
     thread: threading.Thread | None = None
 
@@ -218,6 +225,7 @@ class SatelliteHub:
         link.subscribe(hermes.AUDIO_FRAME_TOPIC_FILTER, self._on_frame, qos=0)
         link.subscribe(hermes.HOTWORD_TOGGLE_ON_TOPIC, self._on_toggle)
         link.subscribe(hermes.HOTWORD_TOGGLE_OFF_TOPIC, self._on_toggle)
+        link.subscribe(hermes.PLAY_BYTES_TOPIC_FILTER, self._on_play, qos=0)
         self._reaper.start()
         log.info("listening to satellites on %s (sites: %s, at most %d at once)",
                  hermes.AUDIO_FRAME_TOPIC_FILTER, ", ".join(self.settings.sites) or "any",
@@ -270,6 +278,10 @@ class SatelliteHub:
             site = self._sites.get(site_id) or self._admit(site_id)
             if site is None:
                 self._counts["refused_frames"] += 1
+                return
+            if time.monotonic() < site.playing_until_s:
+                site.last_frame_s = time.monotonic()
+                self._counts["muted_frames"] += 1
                 return
         try:
             chunk = site.decoder.decode(payload)
@@ -333,6 +345,23 @@ class SatelliteHub:
                     site.listening = toggle.on
                     if site.loop is not None:
                         site.loop.listening = toggle.on
+
+    def _on_play(self, topic: str, payload: bytes) -> None:
+        """A sound for a site to play: its audio is left out until the sound has played."""
+        site_id = hermes.play_bytes_site(topic)
+        with self._lock:
+            site = self._sites.get(site_id) if site_id is not None else None
+        if site is None:
+            return  # not streaming: nothing of it to leave out
+        duration_ms = wav_duration_ms(payload)
+        if duration_ms is None:
+            log.debug("ignored %s: not a WAV file", topic)
+            return
+        tail_s = PLAYBACK_TAIL_MS / 1000
+        with self._lock:
+            # A satellite plays one sound after the other: this one starts when the last ends.
+            starts_s = max(time.monotonic(), site.playing_until_s - tail_s)
+            site.playing_until_s = starts_s + duration_ms / 1000 + tail_s
 
     def _play(self, site_id: str, wav: bytes) -> None:
         """Sends a WAV file to a satellite to play (a beep or a reply); dropped when offline."""
