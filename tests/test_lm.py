@@ -55,8 +55,9 @@ GOLDEN = {
                                       "position=0",
     "set the thermostat to 21 degrees": "HassClimateSetTemperature domain=climate "
                                         "temperature=21",
-    # decoded right, but below the confidence bar: `auto` takes it part by part
-    "lights off in the bedroom and open the curtains": "none",
+    "lights off in the bedroom and open the curtains":
+        "HassTurnOff area=bedroom domain=light ; "
+        "HassSetPosition device_class=curtain position=100",
     "lights off in the kitchen and close the blinds":
         "HassTurnOff area=kitchen domain=light ; "
         "HassSetPosition device_class=blind position=0",
