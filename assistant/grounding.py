@@ -169,3 +169,67 @@ def reground(spec: IntentSpec, parsed: ParsedIntent, failure: str,
         return Regrounded(ParsedIntent(parsed.intent, {**keep, "area": SlotValue(areas[0].name)}),
                           by_room=True)
     return None
+
+
+# An action of these intents, read by the model alone, must have one of these words in its
+# utterance: their opposites are said in the same places ("i need the big light" is not an
+# order to turn it off), and the model sometimes picks the wrong one of a pair.
+POLARITY_WORDS: dict[str, frozenset[str]] = {
+    "HassTurnOff": frozenset({"off", "of", "out", "shut", "kill", "disable", "deactivate",
+                              "cut", "stop", "douse", "extinguish", "bright", "anymore",
+                              "longer", "enough", "done", "unlock", "unlocking", "unlocked",
+                              "un", "no", "nobody", "don't", "doesn't", "dont", "doesnt",
+                              "needn't"}),  # "of", "un": as a recogniser hears "off", "unlock"
+    "HassVacuumReturnToBase": frozenset({"dock", "base", "home", "back", "return", "charger",
+                                         "charging", "charge", "stop", "off", "park", "done",
+                                         "enough", "finish", "finished"}),
+}
+# Words that turn a room named in a command into the one place it does not apply to.
+EXCEPT_WORDS = frozenset({"except", "but", "apart", "besides", "other", "not", "outside"})
+
+
+def polarity_unsaid(intent: str, words: Set[str]) -> bool:
+    """An intent of a pair of opposites with no word of its own side in the utterance."""
+    cues = POLARITY_WORDS.get(intent)
+    return cues is not None and not words & cues
+
+
+def kind_instead(spec: IntentSpec, parsed: ParsedIntent, slots: Mapping[str, SlotScalar],
+                 said_words: Set[str], areas: Iterable[Area]) -> ParsedIntent | str | None:
+    """"switch the speaker in the kitchen on" read as the kitchen's lights: the kind of
+    device the model chose was never said, another one was. That kind instead if the
+    intent can act on it (a ParsedIntent), "not understood" if not, None if the kind
+    holds or nothing contradicts it. Words of a room's name ("garage") name no kind."""
+    said = parsed.slots.get("domain")
+    domain = slots.get("domain")
+    if said is None or said.start_char is not None or not isinstance(domain, str):
+        return None
+    in_names = {w for a in areas for n in (a.name, *a.aliases) for w in key(n).split()}
+    words = {w.removesuffix("'s") for w in said_words} - in_names
+    if words & KIND_WORDS.get(domain, set()):
+        return None
+    named = {d for d, cues in KIND_WORDS.items() if words & cues} - {"sensor", "binary_sensor"}
+    if not named:
+        return None
+    allowed = set(spec.domains)
+    fits = {d for d in named if not allowed or d in allowed}
+    if len(fits) != 1 or len(named) != 1:
+        return "not understood"
+    return ParsedIntent(parsed.intent, {**parsed.slots, "domain": SlotValue(fits.pop())})
+
+
+def room_said(spec: IntentSpec, parsed: ParsedIntent, areas: list[Area],
+              words: Set[str]) -> Area | None:
+    """The one room the utterance names outright, when the model's single command kept no
+    place and names no device: "bedroom temperature please" asks about the bedroom."""
+    if (len(areas) != 1 or "area" not in spec.slots or words & EXCEPT_WORDS
+            or {"area", "floor", "name"} & set(parsed.slots)):
+        return None
+    return areas[0]
+
+
+def elsewhere(targets: Iterable[Entity], room: Area) -> bool:
+    """Devices all kept in rooms other than the one the utterance names ("the bedroom
+    tv" when the only tv is in the living room)."""
+    placed = [e for e in targets if e.area is not None]
+    return bool(placed) and all(e.area != room.id for e in placed)

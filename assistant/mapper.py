@@ -15,12 +15,17 @@ from typing import Any
 from assistant.config import Area, Config, Entity
 from assistant.grounding import (
     ALL_WORDS,
+    EXCEPT_WORDS,
     bare_question,
+    elsewhere,
+    kind_instead,
     kind_unsaid,
     mentions,
     named_instead,
+    polarity_unsaid,
     reground,
     room_and_kind,
+    room_said,
     unsaid_preset,
 )
 from assistant.payload import PayloadError, render_payload, render_topic
@@ -35,6 +40,7 @@ from assistant.structs import (
     Parse,
     ParsedIntent,
     SlotScalar,
+    SlotValue,
     Status,
 )
 from assistant.textnorm import normalize
@@ -59,16 +65,22 @@ class _Reject(Exception):
     """Internal: this command cannot be carried out; the message is said to the user."""
 
 
+class _Repeat(Exception):
+    """Internal: a model-only command that only says again what an earlier one did."""
+
+
 @dataclass
 class _Context:
     model_only: bool = False  # the parse came from the micro-LLM, not a template
     says_all: bool = False  # the user said "all", "every", "whole house"...
+    single: bool = False  # one command in the parse: a room said outright is its room
     words: set[str] = field(default_factory=set)  # the utterance's words, normalised
     last_area: str | None = None  # area id carried to later commands without a place
     spoken: list[str] = field(default_factory=list)
     mentioned: list[Entity] = field(default_factory=list)  # named outright in the utterance
     areas: list[Area] = field(default_factory=list)  # rooms named outright in the utterance
     used: set[str] = field(default_factory=set)  # entity ids an earlier command acted on
+    acted: list[tuple[str, set[str]]] = field(default_factory=list)  # (intent, ids) so far
     tried: set[str] = field(default_factory=set)
 
 
@@ -90,6 +102,11 @@ class Mapper:
                        says_all=bool(words & ALL_WORDS), words=words)
         if ctx.model_only and utterance:
             ctx.mentioned, ctx.areas = mentions(self.resolver, utterance)
+            # the model sometimes says one command twice ("nightstand lamp a little dimmer")
+            seen = [(p.intent, {k: v.value for k, v in p.slots.items()}) for p in parse.intents]
+            once = [p for i, p in enumerate(parse.intents) if seen[i] not in seen[:i]]
+            parse = replace(parse, intents=tuple(once))
+            ctx.single = len(once) == 1
         done: list[Action] = []
         pending: list[Action] = []
         question: str | None = None
@@ -122,6 +139,8 @@ class Mapper:
                               actions=(Action(spec.name, {}, (), ()),))
             try:
                 action, risky_reason = self._one(spec, parsed, states, now, ctx)
+            except _Repeat:
+                continue
             except _Reject as exc:
                 return Mapped(Status.REJECTED, str(exc), speech=_rejection_speech(str(exc)))
             if risky_reason is not None:
@@ -145,8 +164,8 @@ class Mapper:
     def _one(self, spec: IntentSpec, parsed: ParsedIntent, states: States,
              now: dt.datetime, ctx: _Context) -> tuple[Action, str | None]:
         slots = self._check_slots(spec, parsed)
-        if ctx.model_only and ctx.words and unsaid_preset(parsed, slots, ctx.words):
-            raise _Reject("not understood")
+        if ctx.model_only and ctx.words:
+            parsed, slots = self._grounded(spec, parsed, slots, ctx)
         if spec.requires and not any(name in slots for name in spec.requires):
             raise _Reject("nothing to set: say " + " or ".join(
                 n.replace("_", " ") for n in spec.requires))
@@ -156,10 +175,6 @@ class Mapper:
         if spec.kind is IntentKind.DATE:
             ctx.spoken.append(say(spec.response, date=now.strftime("%A, %B %-d, %Y")))
             return Action(spec.name, slots, (), ()), None
-        if ctx.model_only and "name" not in parsed.slots:
-            instead = named_instead(spec, parsed, slots, ctx.words, ctx.mentioned, ctx.used)
-            if instead is not None:
-                parsed, slots = instead, self._check_slots(spec, instead)
         try:
             targets = self._targets(spec, parsed, slots, ctx)
         except _Reject as exc:
@@ -168,7 +183,11 @@ class Mapper:
                 raise
             parsed, slots = regrounded
             targets = self._targets(spec, parsed, slots, ctx)
+        if ctx.model_only and ctx.single and len(ctx.areas) == 1 and "area" not in slots \
+                and elsewhere(targets, ctx.areas[0]):
+            raise _Reject(f"no {describe_targets(targets)} in the {ctx.areas[0].name}")
         ctx.used.update(e.id for e in targets)
+        ctx.acted.append((spec.name, {e.id for e in targets}))
         if spec.kind is IntentKind.STATE:
             if spec.name == "HassClimateGetTemperature":
                 ctx.spoken.append(answer_temperature(targets, states))
@@ -215,6 +234,27 @@ class Mapper:
             ctx.spoken.append(done)
             return action, None
         return action, verdict.risky.reason or "go ahead with"
+
+    def _grounded(self, spec: IntentSpec, parsed: ParsedIntent, slots: dict[str, SlotScalar],
+                  ctx: _Context) -> tuple[ParsedIntent, dict[str, SlotScalar]]:
+        """A model-only command checked against the words said: a preset or a side of a
+        pair of opposites nobody said is refused; an unsaid kind of device gives way to
+        the one device, or else the one kind, said; a lone command's room said outright
+        is its room."""
+        if unsaid_preset(parsed, slots, ctx.words) or polarity_unsaid(spec.name, ctx.words):
+            raise _Reject("not understood")
+        if "name" not in parsed.slots:
+            named = named_instead(spec, parsed, slots, ctx.words, ctx.mentioned, ctx.used)
+            if named is not None:
+                parsed, slots = named, self._check_slots(spec, named)
+        instead = kind_instead(spec, parsed, slots, ctx.words, ctx.areas)
+        if isinstance(instead, str):
+            raise _Reject(instead)
+        checked = instead or parsed
+        room = room_said(spec, checked, ctx.areas, ctx.words) if ctx.single else None
+        if room is not None:
+            checked = ParsedIntent(checked.intent, {**checked.slots, "area": SlotValue(room.name)})
+        return (parsed, slots) if checked is parsed else (checked, self._check_slots(spec, checked))
 
     def _reground(self, spec: IntentSpec, parsed: ParsedIntent, ctx: _Context,
                   failure: _Reject) -> tuple[ParsedIntent, dict[str, SlotScalar]] | None:
@@ -316,9 +356,21 @@ class Mapper:
             if found and found[0].area:
                 ctx.last_area = found[0].area
             return found
+        if area_id is None and floor_id is None and ctx.model_only:
+            unused = [e for e in ctx.mentioned if e.id not in ctx.used
+                      and (not allowed or e.domain in allowed) and _fits(e, domain, device_class)]
+            if ctx.acted and len(unused) == 1:
+                # "telly off and the tree lights off": the one device named outright that
+                # no command has acted on yet, not the first one's room
+                slots.pop("domain", None)
+                slots["name"] = unused[0].name
+                return unused
         if area_id is None and floor_id is None and ctx.last_area is not None:
             carried = [e for e in pool
                        if e.area == ctx.last_area and _fits(e, domain, device_class)]
+            if ctx.model_only and any(name == spec.name and ids <= {e.id for e in carried}
+                                      for name, ids in ctx.acted):
+                raise _Repeat  # the same command again, only vaguer
             if carried:
                 slots["area"] = r.area_by_id[ctx.last_area].name
                 return carried
@@ -337,7 +389,12 @@ class Mapper:
                  and (area_id is None or e.area == area_id)
                  and (floor_id is None or r.floor_of(e) == floor_id)]
         said = parsed.slots.get("device_class") or parsed.slots.get("domain")
-        if (said is not None and said.start_char is not None and len(found) > 1
+        named = [e for e in ctx.mentioned if e in found and e.id not in ctx.used]
+        if (ctx.model_only and len(found) > 1 and len(named) == 1 and spec.kind is IntentKind.DEVICE
+                and not ctx.words & EXCEPT_WORDS):
+            found = named  # "night light on in the nursery": the one named, not the room's
+            slots["name"] = named[0].name
+        elif (said is not None and said.start_char is not None and len(found) > 1
                 and _singular(said.text)):
             # "the bedroom lamp": of the bedroom's lights, the one called a lamp, if just one.
             word = said.text.lower().split()[-1]

@@ -49,8 +49,15 @@ def _same(a: Any, b: Any) -> bool:
     return str(a).lower() == str(b).lower()
 
 
+# Slots that only pick devices: where a case lists its devices, the devices acted on are
+# compared instead ("the dining room light" may come out as the room or as the light's name;
+# the same lamp goes on either way).
+PICKING_SLOTS = frozenset({"name", "area", "floor", "domain", "device_class"})
+
+
 def wrong_actions(case: Case, outcome: Outcome) -> int:
-    """Actions taken (or awaiting a yes) that match none of the expected ones."""
+    """Actions taken (or awaiting a yes) that match none of the expected ones: another
+    intent, another value, or a device the case does not name."""
     expected = case.intents or ([case.intent] if case.intent else [])
     acts: list[Action] = [*outcome.actions, *getattr(outcome, "pending", ())]
     allowed_targets = set(case.targets) if case.targets is not None else None
@@ -58,8 +65,9 @@ def wrong_actions(case: Case, outcome: Outcome) -> int:
     for act in acts:
         if not act.targets and not act.messages:
             continue  # answers, "never mind": nothing happened in the home
-        fits = any(e.name == act.intent and all(k in act.slots and _same(act.slots[k], v)
-                                                for k, v in e.slots.items())
+        fits = any(e.name == act.intent and all(
+            (k in PICKING_SLOTS and allowed_targets is not None)
+            or (k in act.slots and _same(act.slots[k], v)) for k, v in e.slots.items())
                    for e in expected)
         if case.status == "rejected" or not fits or (
                 allowed_targets is not None and not set(act.targets) <= allowed_targets):

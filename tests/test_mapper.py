@@ -434,3 +434,66 @@ def test_no_parse_crashes_the_mapper_and_ok_targets_only_exposed_entities(
                 assert "switch.alarm_siren" not in m.topic and "alarm_siren" not in m.topic
 
     check()
+
+
+# --- model-only parses checked against the words said ------------------------------------
+
+
+def said(mapper: Mapper, utterance: str, *intents: Spec) -> Mapped:
+    return mapper.map(parse(*intents), STATES, NOW, utterance=utterance)
+
+
+@pytest.mark.parametrize("utterance", ["i need the big light", "i need lights in the study"])
+def test_model_turn_off_without_an_off_word_is_refused(mapper: Mapper, utterance: str) -> None:
+    mapped = said(mapper, utterance, ("HassTurnOff", {"domain": "light", "area": "Office"}))
+    assert mapped.status is Status.REJECTED and not targets(mapped)
+    # the same reading with the word said is acted on
+    ok = said(mapper, "lights off in the study", ("HassTurnOff", {"domain": "light",
+                                                                   "area": "Office"}))
+    assert ok.status is Status.OK and targets(ok) == ("light.office_desk",)
+
+
+def test_model_dock_without_a_dock_word_is_refused(mapper: Mapper) -> None:
+    mapped = said(mapper, "could the robot vacuum do a round",
+                  ("HassVacuumReturnToBase", {"name": "Robot Vacuum"}))
+    assert mapped.status is Status.REJECTED
+
+
+def test_unsaid_kind_gives_way_to_the_kind_said(mapper: Mapper) -> None:
+    mapped = mapper.map(Parse((ParsedIntent("HassTurnOn", {
+        "area": SlotValue("Kitchen", "kitchen", 22, 29), "domain": SlotValue("light")}),),
+        Engine.LM, 0.9), STATES, NOW, utterance="switch the speaker in the kitchen on")
+    assert mapped.status is Status.OK
+    assert targets(mapped) == ("media_player.kitchen_speaker",)
+
+
+def test_unsaid_kind_the_intent_cannot_take_is_refused(mapper: Mapper) -> None:
+    mapped = mapper.map(Parse((ParsedIntent("LightBrighter", {
+        "area": SlotValue("Kitchen", "kitchen", 20, 27), "domain": SlotValue("light")}),),
+        Engine.LM, 0.9), STATES, NOW, utterance="turn up the radio in the kitchen")
+    assert mapped.status is Status.REJECTED
+
+
+def test_room_said_outright_narrows_a_lone_command(mapper: Mapper) -> None:
+    mapped = said(mapper, "bedroom temperature please",
+                  ("HassClimateGetTemperature", {"device_class": "temperature"}))
+    assert mapped.status is Status.OK and targets(mapped) == ("climate.bedroom",)
+
+
+def test_named_device_in_another_room_than_said_is_refused(mapper: Mapper) -> None:
+    mapped = said(mapper, "turn on the bedroom tv", ("HassTurnOn", {"name": "TV"}))
+    assert mapped.status is Status.REJECTED and "Bedroom" in (mapped.reason or "")
+    ok = said(mapper, "turn on the living room tv", ("HassTurnOn", {"name": "TV"}))
+    assert ok.status is Status.OK
+
+
+def test_model_saying_one_command_twice_acts_once(mapper: Mapper) -> None:
+    mapped = said(mapper, "nightstand lamp a little dimmer please",
+                  ("LightDimmer", {"name": "Bedside Lamp"}),
+                  ("LightDimmer", {"name": "Bedside Lamp"}))
+    assert len(mapped.actions) == 1
+    # templates are taken at their word
+    twice = mapper.map(parse(("LightDimmer", {"name": "Bedside Lamp"}),
+                             ("LightDimmer", {"name": "Bedside Lamp"}), engine=Engine.RULES),
+                       STATES, NOW, utterance="dim the bedside lamp and dim the bedside lamp")
+    assert len(twice.actions) == 2
