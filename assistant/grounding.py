@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from assistant.config import Area, Entity
 from assistant.resolve import DEVICE_WORDS, Resolver, key
-from assistant.skills import IntentSpec
+from assistant.skills import IntentKind, IntentSpec, SlotType
 from assistant.structs import ParsedIntent, SlotScalar, SlotValue
 from assistant.textnorm import normalize
 
@@ -233,3 +233,73 @@ def elsewhere(targets: Iterable[Entity], room: Area) -> bool:
     tv" when the only tv is in the living room)."""
     placed = [e for e in targets if e.area is not None]
     return bool(placed) and all(e.area != room.id for e in placed)
+
+
+# A question about a device's state opens or is phrased like one; a model-only state query
+# without any of these words (or, for temperatures, a word about warmth) was not asked.
+ASKING_WORDS = QUESTION_WORDS | {"status", "state", "check", "tell", "whether", "if", "know",
+                                 "still", "left", "any", "anything", "all"}
+
+
+def unasked(spec: IntentSpec, words: Set[str]) -> bool:
+    """A state query ("is the porch light on") read from words that ask nothing."""
+    if spec.kind is not IntentKind.STATE:
+        return False
+    cues = ASKING_WORDS | (KIND_WORDS["climate"] if "temperature" in spec.name.lower() else set())
+    return not words & cues
+
+
+def enum_said(spec: IntentSpec, parsed: ParsedIntent, text: str,
+              mentioned: Iterable[Entity]) -> ParsedIntent:
+    """A lone command's value said outright that the model left out ("floor lamp red at
+    thirty percent" read without the red): put back when exactly one value of the slot's
+    list is in the utterance and it is not part of a device's name."""
+    if spec.kind is not IntentKind.DEVICE:
+        return parsed
+    padded = f" {text} "
+    names = " ".join(key(n) for e in mentioned for n in (e.name, *e.aliases))
+    added = dict(parsed.slots)
+    for name, slot in spec.slots.items():
+        if slot.type is not SlotType.ENUM or name in parsed.slots or not slot.values:
+            continue
+        found = [v for v in slot.values if f" {v.lower()} " in padded
+                 and f" {v.lower()} " not in f" {names} "]
+        found = [v for v in found if not any(v != w and v.lower() in w.lower() for w in found)]
+        if len(found) == 1:
+            added[name] = SlotValue(found[0])
+    return parsed if len(added) == len(parsed.slots) else ParsedIntent(parsed.intent, added)
+
+
+_ARTICLES = frozenset({"the", "my", "a", "an", "our"})
+
+
+def unknown_thing(words: list[str], resolver: Resolver) -> str | None:
+    """The first word after an article, when it names nothing in this home and no kind of
+    device ("turn on the humidifier in the nursery"): what the user asked for is not here."""
+    known = set(ALL_WORDS) | set(DEVICE_WORDS) | {w for ws in KIND_WORDS.values() for w in ws}
+    for n in resolver.by_name:
+        known.update(n.split())
+    for a in resolver.areas:
+        known.update(a.split())
+    for i, w in enumerate(words[:-1]):
+        if w in _ARTICLES:
+            nxt = words[i + 1]
+            if nxt not in known and not nxt[0].isdigit() and nxt not in _ARTICLES:
+                return nxt
+    return None
+
+
+def shared_number(specs: Mapping[str, IntentSpec], parsed: Iterable[ParsedIntent]) -> bool:
+    """Two different commands of one model parse reading their number from the same words
+    ("lights to ten percent and the heating to twenty": the lights got the twenty)."""
+    owner: dict[tuple[int, int], str] = {}
+    for p in parsed:
+        spec = specs.get(p.intent)
+        for name, sv in p.slots.items():
+            slot = spec.slots.get(name) if spec is not None else None
+            if slot is None or slot.type is not SlotType.NUMBER or sv.start_char is None:
+                continue
+            span = (sv.start_char, sv.end_char or sv.start_char)
+            if owner.setdefault(span, p.intent) != p.intent:
+                return True
+    return False

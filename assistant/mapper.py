@@ -16,8 +16,10 @@ from assistant.config import Area, Config, Entity
 from assistant.grounding import (
     ALL_WORDS,
     EXCEPT_WORDS,
+    KIND_WORDS,
     bare_question,
     elsewhere,
+    enum_said,
     kind_instead,
     kind_unsaid,
     mentions,
@@ -26,6 +28,9 @@ from assistant.grounding import (
     reground,
     room_and_kind,
     room_said,
+    shared_number,
+    unasked,
+    unknown_thing,
     unsaid_preset,
 )
 from assistant.payload import PayloadError, render_payload, render_topic
@@ -75,6 +80,7 @@ class _Context:
     says_all: bool = False  # the user said "all", "every", "whole house"...
     single: bool = False  # one command in the parse: a room said outright is its room
     words: set[str] = field(default_factory=set)  # the utterance's words, normalised
+    text: str = ""  # and in order
     last_area: str | None = None  # area id carried to later commands without a place
     spoken: list[str] = field(default_factory=list)
     mentioned: list[Entity] = field(default_factory=list)  # named outright in the utterance
@@ -97,9 +103,10 @@ class Mapper:
             return Mapped(Status.REJECTED, reason, speech=_rejection_speech(reason))
         states = states or {}
         now = now or dt.datetime.now()
-        words = set(normalize(utterance).text.split())
+        text = normalize(utterance).text
+        words = set(text.split())
         ctx = _Context(model_only=parse.engine is not Engine.RULES,
-                       says_all=bool(words & ALL_WORDS), words=words)
+                       says_all=bool(words & ALL_WORDS), words=words, text=text)
         if ctx.model_only and utterance:
             ctx.mentioned, ctx.areas = mentions(self.resolver, utterance)
             # the model sometimes says one command twice ("nightstand lamp a little dimmer")
@@ -107,6 +114,9 @@ class Mapper:
             once = [p for i, p in enumerate(parse.intents) if seen[i] not in seen[:i]]
             parse = replace(parse, intents=tuple(once))
             ctx.single = len(once) == 1
+            if shared_number(self.skills.specs, once):
+                return Mapped(Status.REJECTED, "not understood",
+                              speech=_rejection_speech("not understood"))
         done: list[Action] = []
         pending: list[Action] = []
         question: str | None = None
@@ -241,8 +251,18 @@ class Mapper:
         pair of opposites nobody said is refused; an unsaid kind of device gives way to
         the one device, or else the one kind, said; a lone command's room said outright
         is its room."""
-        if unsaid_preset(parsed, slots, ctx.words) or polarity_unsaid(spec.name, ctx.words):
+        if (unsaid_preset(parsed, slots, ctx.words) or polarity_unsaid(spec.name, ctx.words)
+                or unasked(spec, ctx.words)):
             raise _Reject("not understood")
+        if spec.kind is IntentKind.DEVICE and "name" not in parsed.slots and not any(
+                ctx.words & cues for cues in KIND_WORDS.values()):
+            thing = unknown_thing(ctx.text.split(), self.resolver)
+            if thing is not None:
+                raise _Reject(f"unknown device: {thing}")
+        if ctx.single:
+            enriched = enum_said(spec, parsed, ctx.text, ctx.mentioned)
+            if enriched is not parsed:
+                parsed, slots = enriched, self._check_slots(spec, enriched)
         if "name" not in parsed.slots:
             named = named_instead(spec, parsed, slots, ctx.words, ctx.mentioned, ctx.used)
             if named is not None:

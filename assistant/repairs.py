@@ -31,6 +31,10 @@ _TENS = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ni
 _SOUNDS_LIKE = {"won": "one", "to": "two", "too": "two", "tree": "three", "for": "four",
                 "fore": "four", "ate": "eight", "nein": "nine"}
 _NUMBER_ENDS = {"percent", "degrees", "degree", "and", "then", "please", "%", "°"}
+# Words of opposite commands: "open the, no, close the curtains" takes back "open".
+_OPPOSITES = {"open", "close", "on", "off", "up", "down", "lock", "unlock", "start", "stop",
+              "raise", "lower", "brighter", "dimmer", "louder", "quieter", "warmer", "cooler",
+              "pause", "play", "resume"}
 _NUMBER_WORDS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                  "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
                  "sixteen", "seventeen", "eighteen", "nineteen", "hundred", "half",
@@ -160,6 +164,11 @@ class Repairer:
             return j, "number"
         if at > 0 and toks[at - 1].isdigit():
             return at - 1, "number"
+        k = at
+        while k > 0 and toks[k - 1] in _ARTICLES:
+            k -= 1
+        if k > 0 and toks[k - 1] in _OPPOSITES:
+            return k - 1, "opposite"
         for n in range(min(self.longest, at), 0, -1):
             if tuple(toks[at - n:at]) in self.names:
                 return at - n, "name"
@@ -171,6 +180,8 @@ class Repairer:
             return None
         if toks[at] in _NUMBER_WORDS or toks[at].isdigit():
             return 1, "number"
+        if toks[at] in _OPPOSITES:
+            return 1, "opposite"
         for n in range(min(self.longest, len(toks) - at), 0, -1):
             if tuple(toks[at:at + n]) in self.names:
                 return n, "name"

@@ -497,3 +497,46 @@ def test_model_saying_one_command_twice_acts_once(mapper: Mapper) -> None:
                              ("LightDimmer", {"name": "Bedside Lamp"}), engine=Engine.RULES),
                        STATES, NOW, utterance="dim the bedside lamp and dim the bedside lamp")
     assert len(twice.actions) == 2
+
+
+def test_state_query_from_words_that_ask_nothing_is_refused(mapper: Mapper) -> None:
+    mapped = said(mapper, "let's get the christmas tree lit up",
+                  ("HassGetState", {"name": "Christmas Tree"}))
+    assert mapped.status is Status.REJECTED
+    asked = said(mapper, "is the christmas tree on", ("HassGetState", {"name": "Christmas Tree"}))
+    assert asked.status is Status.OK
+    warm = said(mapper, "bedroom temperature please",
+                ("HassClimateGetTemperature", {"area": "Bedroom"}))
+    assert warm.status is Status.OK
+
+
+def test_color_said_outright_is_put_back(mapper: Mapper) -> None:
+    mapped = said(mapper, "floor lamp red at thirty percent",
+                  ("HassLightSet", {"name": "Floor Lamp", "brightness": 30}))
+    assert mapped.status is Status.OK
+    assert mapped.actions[0].slots.get("color") == "red"
+    assert mapped.actions[0].slots.get("brightness") == 30
+
+
+@pytest.mark.parametrize("utterance", ["turn on the humidifier in the nursery",
+                                       "turn on the printer in the study"])
+def test_a_thing_this_home_does_not_have_is_not_the_rooms_lights(mapper: Mapper,
+                                                                 utterance: str) -> None:
+    area = "Kids Room" if "nursery" in utterance else "Office"
+    mapped = said(mapper, utterance, ("HassTurnOn", {"area": area, "domain": "light"}))
+    assert mapped.status is Status.REJECTED
+    assert (mapped.reason or "").startswith("unknown device: ")
+    ok = said(mapper, "turn on the study", ("HassTurnOn", {"area": "Office", "domain": "light"}))
+    assert ok.status is Status.OK
+
+
+def test_two_commands_reading_one_number_are_refused(mapper: Mapper) -> None:
+    text = "nursery lights to ten percent and the heating to twenty"
+    at = text.index("twenty")
+    mapped = mapper.map(Parse((
+        ParsedIntent("HassLightSet", {"area": SlotValue("Kids Room", "nursery", 0, 7),
+                                      "brightness": SlotValue(20, "twenty", at, at + 6)}),
+        ParsedIntent("HassClimateSetTemperature", {
+            "temperature": SlotValue(20, "twenty", at, at + 6)})), Engine.LM, 0.9),
+        STATES, NOW, utterance=text)
+    assert mapped.status is Status.REJECTED and not targets(mapped)
