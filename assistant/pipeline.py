@@ -24,7 +24,7 @@ from assistant.guard import refusal
 from assistant.mapper import Mapped, Mapper
 from assistant.matcher import TemplateMatcher
 from assistant.mqtt import MqttLink
-from assistant.repairs import Repairer, home_names
+from assistant.repairs import Repairer, home_names, skill_words
 from assistant.skills import IntentKind, SkillSet, cross_check, load_skills
 from assistant.structs import Action, Engine, Message, Outcome, Parse, ParsedIntent, Status
 
@@ -53,7 +53,7 @@ class Understanding:
         self.engine = Engine(engine)
         self.matcher = TemplateMatcher(skills, config)
         self.min_confidence = config.understanding.min_confidence
-        self.repairer = Repairer(home_names(config))
+        self.repairer = Repairer(home_names(config), skill_words(config))
         self.lm: Any = None
         self.lm_error: str | None = None
         if self.engine is not Engine.RULES:

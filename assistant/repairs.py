@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from assistant.config import Config
+from assistant.resolve import DEVICE_WORDS
 from assistant.structs import Parse, ParsedIntent
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?", re.IGNORECASE)
@@ -95,14 +96,51 @@ def home_names(config: Config) -> list[str]:
     return sorted(n for n in out if n)
 
 
+def skill_words(config: Config) -> set[str]:
+    """Every word the skill files use (templates, lists, replies): words a command may
+    contain, never read as a misheard name."""
+    out: set[str] = set()
+    for path in sorted(config.resolve(config.skills_dir).glob("*.y*ml")):
+        out.update(w.lower() for w in re.findall(r"[a-z']+", path.read_text(encoding="utf-8"),
+                                                 re.IGNORECASE))
+    return out
+
+
+def _sound(word: str) -> str:
+    """A rough spelling of how a word sounds, so "dinning" meets "dining" and "lite" "light"."""
+    w = word.lower()
+    for a, b in (("ph", "f"), ("ck", "k"), ("kn", "n"), ("ight", "ite"), ("ie", "y"),
+                 ("oo", "u"), ("ou", "u"), ("ce", "se"), ("ci", "si"), ("c", "k"), ("z", "s")):
+        w = w.replace(a, b)
+    w = re.sub(r"(.)\1+", r"\1", w)
+    return w[:-1] if len(w) > 3 and w.endswith("e") else w
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """a and b differ by at most one letter added, dropped or changed."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 class Repairer:
-    def __init__(self, names: Iterable[str]) -> None:
+    def __init__(self, names: Iterable[str], known: Iterable[str] = ()) -> None:
         self.names = {tuple(n.split()) for n in names if n}
         self.longest = max((len(n) for n in self.names), default=1)
+        self.name_words = {w for n in self.names for w in n}
+        self.known = set(known) | self.name_words | _NUMBER_WORDS | set(_SOUNDS_LIKE)
+        self.by_sound: dict[str, set[str]] = {}
+        for w in self.name_words:
+            self.by_sound.setdefault(_sound(w), set()).add(w)
+        self.pairs = {(n[i], n[i + 1]) for n in self.names for i in range(len(n) - 1)}
 
     def repair(self, text: str) -> Repaired:
         words = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
-        edits = self._sounds_like(text, words) + self._taken_back(words)
+        edits = (self._sounds_like(text, words) + self._taken_back(words)
+                 + self._misheard_names(words))
         edits.sort(key=lambda e: e.start)
         kept: list[Edit] = []
         for e in edits:
@@ -186,3 +224,72 @@ class Repairer:
             if tuple(toks[at:at + n]) in self.names:
                 return n, "name"
         return None
+
+    # -- names heard or typed wrong ---------------------------------------------------------
+    def _misheard_names(self, words: list[tuple[str, int, int]]) -> list[Edit]:
+        """"the dinning room", "the bed room", "the livingroom", "the coffee make her", "the
+        christmas tr": spelled as the home's own name, when exactly one name fits. Words
+        the skills use are never touched."""
+        edits: list[Edit] = []
+        toks = [w for w, _, _ in words]
+        i = 0
+        while i < len(toks):
+            found = self._name_at(toks, i)
+            if found is None:
+                i += 1
+                continue
+            used, fixed = found
+            edits.append(Edit(words[i][1], words[i + used - 1][2], fixed))
+            i += used
+        return edits
+
+    def _name_at(self, toks: list[str], i: int) -> tuple[int, str] | None:
+        w = toks[i]
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if nxt is not None:
+            joined = w + nxt
+            if joined in self.name_words and w not in self.name_words | {"the"}:
+                return 2, joined  # "bed room", "thermo stat", "tele vision"
+            if nxt == "her" and w not in self.name_words:  # "make her" -> "maker"
+                heard = w + ("r" if w.endswith("e") else "er")
+                match = self._like(heard, toks[i - 1] if i > 0 else None,
+                                   toks[i + 2] if i + 2 < len(toks) else None)
+                if match is not None:
+                    return 2, match
+        prev = toks[i - 1] if i > 0 else None
+        cut_short = [b for a, b in self.pairs if a == prev and b.startswith(w) and b != w]
+        if len(w) >= 2 and nxt is None and len(cut_short) == 1:
+            return 1, cut_short[0]  # "christmas tr", "front do": cut off at the end
+        if w in self.known or len(w) < 4 or not w.isalpha():
+            return None
+        for cut in range(3, len(w) - 2):  # "livingroom", "floorlamp", "coffeemaker"
+            if (w[:cut], w[cut:]) in self.pairs:
+                return 1, f"{w[:cut]} {w[cut:]}"
+        match = self._like(w, prev, nxt)
+        if match is not None:
+            return 1, match
+        if len(cut_short) == 1:
+            return 1, cut_short[0]
+        if len(w) >= 5:
+            started = [n for n in self.name_words if n.startswith(w) and len(n) > len(w)]
+            if len(started) == 1:  # "televis"
+                return 1, started[0]
+        return None
+
+    def _like(self, heard: str, prev: str | None, nxt: str | None) -> str | None:
+        """The one name word that sounds like `heard`; or that is one letter from it, when
+        it then makes a name with a neighbour ("sealing fan") or comes before a kind of
+        device ("lunge lights"), so that "both doors" stays both and "call" stays call."""
+        same = self.by_sound.get(_sound(heard), set())
+        if len(same) == 1:
+            return next(iter(same))
+        if len(heard) < 4:
+            return None
+        near = {n for n in self.name_words if len(n) >= 4 and (
+            _one_edit(heard, n) or _one_edit(_sound(heard), _sound(n)))}
+        if len(near) != 1:
+            return None
+        match = next(iter(near))
+        fits = ((prev, match) in self.pairs or (match, nxt) in self.pairs
+                or (nxt is not None and nxt in DEVICE_WORDS))
+        return match if fits else None

@@ -8,14 +8,15 @@ import pytest
 
 from assistant.config import load_config
 from assistant.pipeline import Assistant
-from assistant.repairs import Repairer, home_names
+from assistant.repairs import Repairer, home_names, skill_words
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def repairer() -> Repairer:
-    return Repairer(home_names(load_config(ROOT / "config.yaml")))
+    config = load_config(ROOT / "config.yaml")
+    return Repairer(home_names(config), skill_words(config))
 
 
 @pytest.mark.parametrize(("said", "meant"), [
@@ -75,3 +76,38 @@ def test_assistant_acts_on_the_repair() -> None:
     said = "set the bedroom thermostat to twenty won degrees"
     outcome = assistant.handle_text(said)
     assert [a.slots.get("temperature") for a in outcome.actions] == [21]
+
+
+@pytest.mark.parametrize(("said", "meant"), [
+    ("turn the dinning room lights off", "turn the dining room lights off"),
+    ("turn on the night lite", "turn on the night light"),
+    ("turn off the sealing fan", "turn off the ceiling fan"),
+    ("turn the lunge lights on", "turn the lounge lights on"),
+    ("turn down the heat in the bed room", "turn down the heat in the bedroom"),
+    ("turn on the livingroom lights", "turn on the living room lights"),
+    ("turn of the coffee make her", "turn of the coffee maker"),
+    ("close the garbage door", "close the garage door"),
+    ("turn off the christmas tr", "turn off the christmas tree"),
+    ("pause the televis", "pause the television"),
+])
+def test_misheard_names(repairer: Repairer, said: str, meant: str) -> None:
+    assert repairer.repair(said).text == meant
+
+
+@pytest.mark.parametrize("said", [
+    "switch off every light in the house and lock both doors",  # not the bath doors
+    "call the roomba back",  # not the hall
+    "it's stuffy in the bedroom, put the fan on",  # not the study
+    "we've finished eating, you can turn the dining room light off",
+    "knock the living room temperature down a degree",
+    "turn on the kitchen lights",
+])
+def test_words_that_merely_look_like_names_stay(repairer: Repairer, said: str) -> None:
+    assert repairer.repair(said).text == said
+
+
+def test_a_renamed_device_is_matched_by_sound_without_retraining() -> None:
+    config = load_config(ROOT / "config.yaml")
+    names = [*home_names(config), "aquarium pump"]
+    assert Repairer(names, skill_words(config)).repair(
+        "turn off the aquarium pumb").text == "turn off the aquarium pump"
