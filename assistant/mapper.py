@@ -8,9 +8,7 @@ lie in range, deny rules block, risky actions wait for a spoken "yes".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from assistant.config import Area, Config, Entity
 from assistant.grounding import (
@@ -34,9 +32,22 @@ from assistant.grounding import (
     unsaid_preset,
 )
 from assistant.payload import PayloadError, render_payload, render_topic
+from assistant.replies import rejection_speech, setting
 from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver, key
 from assistant.safety import judge
 from assistant.skills import IntentKind, IntentSpec, SkillSet, SlotType
+from assistant.slotcheck import (
+    Rejected,
+    States,
+    canonical_word,
+    check_limits,
+    check_slots,
+    fits,
+    fmt,
+    pick_rule,
+    relative_slots,
+    singular,
+)
 from assistant.speech import answer_state, answer_temperature, describe_targets, say
 from assistant.structs import (
     Action,
@@ -50,8 +61,6 @@ from assistant.structs import (
 )
 from assistant.textnorm import normalize
 
-States = Mapping[str, Mapping[str, Any]]  # entity id -> last JSON state from its state topic
-
 
 @dataclass(frozen=True)
 class Mapped:
@@ -64,10 +73,6 @@ class Mapped:
     speech: str = ""
     question: str | None = None
     control: IntentKind | None = None  # nevermind / confirm / cancel: the pipeline acts
-
-
-class _Reject(Exception):
-    """Internal: this command cannot be carried out; the message is said to the user."""
 
 
 class _Repeat(Exception):
@@ -100,7 +105,7 @@ class Mapper:
             now: dt.datetime | None = None, utterance: str = "") -> Mapped:
         if not parse.intents:
             reason = parse.reason or "not understood"
-            return Mapped(Status.REJECTED, reason, speech=_rejection_speech(reason))
+            return Mapped(Status.REJECTED, reason, speech=rejection_speech(reason))
         states = states or {}
         now = now or dt.datetime.now()
         text = normalize(utterance).text
@@ -116,7 +121,7 @@ class Mapper:
             ctx.single = len(once) == 1
             if shared_number(self.skills.specs, once):
                 return Mapped(Status.REJECTED, "not understood",
-                              speech=_rejection_speech("not understood"))
+                              speech=rejection_speech("not understood"))
         done: list[Action] = []
         pending: list[Action] = []
         question: str | None = None
@@ -140,7 +145,7 @@ class Mapper:
             if spec is not None and asks and spec.kind is IntentKind.DEVICE:
                 # A question the model read as a command: asking never changes the home.
                 return Mapped(Status.REJECTED, "not a command",
-                              speech=_rejection_speech("not a command"))
+                              speech=rejection_speech("not a command"))
             if spec is None:
                 return Mapped(Status.REJECTED, f"unknown intent: {parsed.intent}",
                               speech="Sorry, I can't do that.")
@@ -151,8 +156,8 @@ class Mapper:
                 action, risky_reason = self._one(spec, parsed, states, now, ctx)
             except _Repeat:
                 continue
-            except _Reject as exc:
-                return Mapped(Status.REJECTED, str(exc), speech=_rejection_speech(str(exc)))
+            except Rejected as exc:
+                return Mapped(Status.REJECTED, str(exc), speech=rejection_speech(str(exc)))
             if risky_reason is not None:
                 pending.append(action)
                 question = question or (
@@ -173,11 +178,11 @@ class Mapper:
 
     def _one(self, spec: IntentSpec, parsed: ParsedIntent, states: States,
              now: dt.datetime, ctx: _Context) -> tuple[Action, str | None]:
-        slots = self._check_slots(spec, parsed)
+        slots = check_slots(spec, parsed, DEVICE_WORDS)
         if ctx.model_only and ctx.words:
             parsed, slots = self._grounded(spec, parsed, slots, ctx)
         if spec.requires and not any(name in slots for name in spec.requires):
-            raise _Reject("nothing to set: say " + " or ".join(
+            raise Rejected("nothing to set: say " + " or ".join(
                 n.replace("_", " ") for n in spec.requires))
         if spec.kind is IntentKind.TIME:
             ctx.spoken.append(say(spec.response, time=now.strftime("%-I:%M %p")))
@@ -187,7 +192,7 @@ class Mapper:
             return Action(spec.name, slots, (), ()), None
         try:
             targets = self._targets(spec, parsed, slots, ctx)
-        except _Reject as exc:
+        except Rejected as exc:
             regrounded = self._reground(spec, parsed, ctx, exc) if ctx.model_only else None
             if regrounded is None:
                 raise
@@ -195,7 +200,7 @@ class Mapper:
             targets = self._targets(spec, parsed, slots, ctx)
         if ctx.model_only and ctx.single and len(ctx.areas) == 1 and "area" not in slots \
                 and elsewhere(targets, ctx.areas[0]):
-            raise _Reject(f"no {describe_targets(targets)} in the {ctx.areas[0].name}")
+            raise Rejected(f"no {describe_targets(targets)} in the {ctx.areas[0].name}")
         ctx.used.update(e.id for e in targets)
         ctx.acted.append((spec.name, {e.id for e in targets}))
         if spec.kind is IntentKind.STATE:
@@ -206,37 +211,37 @@ class Mapper:
             return Action(spec.name, slots, tuple(e.id for e in targets), ()), None
         per_target = {e.id: slots for e in targets}
         if spec.relative is not None:
-            per_target = self._relative(spec, targets, slots, states)
+            per_target = relative_slots(spec, targets, slots, states)
             values = {str(s[spec.relative.slot]) for s in per_target.values()}
             if len(values) == 1:  # one shared new value: report it like an absolute set
                 slots = next(iter(per_target.values()))
         for e in targets:
-            self._check_limits(spec, [e], per_target[e.id])
+            check_limits(spec, [e], per_target[e.id])
         verdict = judge(self.config, spec, targets, slots)
         if verdict.denied is not None:
-            raise _Reject(verdict.denied.reason or f"{spec.name} on "
-                          f"{describe_targets(targets)} is not allowed by voice")
+            raise Rejected(verdict.denied.reason or f"{spec.name} on "
+                           f"{describe_targets(targets)} is not allowed by voice")
         messages: list[Message] = []
         replies: list[str] = []
         for entity in targets:
-            rule = _pick_rule(spec, entity, slots)
+            rule = pick_rule(spec, entity, slots)
             if rule is None or (not rule.payload and not entity.payloads.get(spec.name)):
                 why = (rule.say if rule is not None and rule.say else
                        f"{entity.name} can't do that")
-                raise _Reject(say(why, targets=describe_targets([entity])))
+                raise Rejected(say(why, targets=describe_targets([entity])))
             try:
                 payload = render_payload(entity.payloads.get(spec.name) or rule.payload,
                                          per_target[entity.id])
             except PayloadError as exc:
-                raise _Reject(f"{entity.name}: {exc}") from None
+                raise Rejected(f"{entity.name}: {exc}") from None
             topic = render_topic(entity, rule.topic)
             messages.append(Message(topic, payload))
             replies.append(rule.say or spec.response)
         template = replies[0] if replies and len(set(replies)) == 1 else spec.response
         if spec.relative is not None and spec.relative.slot not in slots:
             way = "up" if spec.relative.step > 0 else "down"
-            template = f"Turned {{targets}} {way} by {_fmt(abs(spec.relative.step))}."
-        done = say(template, targets=describe_targets(targets), setting=_setting(spec, slots),
+            template = f"Turned {{targets}} {way} by {fmt(abs(spec.relative.step))}."
+        done = say(template, targets=describe_targets(targets), setting=setting(spec, slots),
                    **slots)
         action = Action(spec.name, slots, tuple(e.id for e in targets), tuple(messages),
                         risky=verdict.risky is not None, speech=done)
@@ -253,31 +258,33 @@ class Mapper:
         is its room."""
         if (unsaid_preset(parsed, slots, ctx.words) or polarity_unsaid(spec.name, ctx.words)
                 or unasked(spec, ctx.words)):
-            raise _Reject("not understood")
+            raise Rejected("not understood")
         if spec.kind is IntentKind.DEVICE and "name" not in parsed.slots and not any(
                 ctx.words & cues for cues in KIND_WORDS.values()):
             thing = unknown_thing(ctx.text.split(), self.resolver)
             if thing is not None:
-                raise _Reject(f"unknown device: {thing}")
+                raise Rejected(f"unknown device: {thing}")
         if ctx.single:
             enriched = enum_said(spec, parsed, ctx.text, ctx.mentioned)
             if enriched is not parsed:
-                parsed, slots = enriched, self._check_slots(spec, enriched)
+                parsed, slots = enriched, check_slots(spec, enriched, DEVICE_WORDS)
         if "name" not in parsed.slots:
             named = named_instead(spec, parsed, slots, ctx.words, ctx.mentioned, ctx.used)
             if named is not None:
-                parsed, slots = named, self._check_slots(spec, named)
+                parsed, slots = named, check_slots(spec, named, DEVICE_WORDS)
         instead = kind_instead(spec, parsed, slots, ctx.words, ctx.areas)
         if isinstance(instead, str):
-            raise _Reject(instead)
+            raise Rejected(instead)
         checked = instead or parsed
         room = room_said(spec, checked, ctx.areas, ctx.words) if ctx.single else None
         if room is not None:
             checked = ParsedIntent(checked.intent, {**checked.slots, "area": SlotValue(room.name)})
-        return (parsed, slots) if checked is parsed else (checked, self._check_slots(spec, checked))
+        if checked is parsed:
+            return parsed, slots
+        return checked, check_slots(spec, checked, DEVICE_WORDS)
 
     def _reground(self, spec: IntentSpec, parsed: ParsedIntent, ctx: _Context,
-                  failure: _Reject) -> tuple[ParsedIntent, dict[str, SlotScalar]] | None:
+                  failure: Rejected) -> tuple[ParsedIntent, dict[str, SlotScalar]] | None:
         """The command tied to the one device or room named outright, if that reading
         resolves; None otherwise."""
         found = reground(spec, parsed, str(failure), ctx.mentioned, ctx.areas, ctx.used,
@@ -287,33 +294,11 @@ class Mapper:
         if found.by_room:
             ctx.tried.add("area")
         try:
-            slots = self._check_slots(spec, found.parsed)
+            slots = check_slots(spec, found.parsed, DEVICE_WORDS)
             self._targets(spec, found.parsed, dict(slots), replace(ctx))
-        except _Reject:
+        except Rejected:
             return None
         return found.parsed, slots
-
-    def _check_slots(self, spec: IntentSpec, parsed: ParsedIntent) -> dict[str, SlotScalar]:
-        slots: dict[str, SlotScalar] = {}
-        for name, sv in parsed.slots.items():
-            slot = spec.slots.get(name)
-            if slot is None:
-                raise _Reject(f"{spec.name} has no slot '{name}'")
-            value = sv.value
-            if slot.type is SlotType.NUMBER:
-                value = _to_number(value, name)
-                if slot.range is not None and not slot.range[0] <= value <= slot.range[1]:
-                    unit = f" {slot.unit}" if slot.unit else ""
-                    raise _Reject(f"{name.replace('_', ' ')} must be between "
-                                  f"{_fmt(slot.range[0])} and {_fmt(slot.range[1])}{unit}, "
-                                  f"not {_fmt(value)}")
-            elif slot.type in (SlotType.ENUM, SlotType.DOMAIN, SlotType.DEVICE_CLASS):
-                value = _canonical_word(str(value).lower(), slot.type, slot.values)
-                if slot.values and value not in slot.values and slot.type is not (
-                        SlotType.DEVICE_CLASS):
-                    raise _Reject(f"unknown {name.replace('_', ' ')}: {sv.value}")
-            slots[name] = value
-        return slots
 
     def _targets(self, spec: IntentSpec, parsed: ParsedIntent, slots: dict[str, SlotScalar],
                  ctx: _Context) -> list[Entity]:
@@ -326,13 +311,13 @@ class Mapper:
         if "area" in slots:
             area = r.area(str(slots["area"]))
             if area is None:
-                raise _Reject(f"unknown area: {slots['area']}")
+                raise Rejected(f"unknown area: {slots['area']}")
             area_id = area.id
             slots["area"] = area.name
         if "floor" in slots:
             floor = r.floor(str(slots["floor"]))
             if floor is None:
-                raise _Reject(f"unknown floor: {slots['floor']}")
+                raise Rejected(f"unknown floor: {slots['floor']}")
             floor_id = floor.id
             slots["floor"] = floor.name
         pool = [e for e in r.exposed if not allowed or e.domain in allowed]
@@ -347,25 +332,25 @@ class Mapper:
                 area_id = room.id
                 slots["area"] = room.name
             if kind == "cover" and "device_class" in spec.slots:
-                slots["device_class"] = device_class = _canonical_word(
+                slots["device_class"] = device_class = canonical_word(
                     str(parsed.slots["name"].value).split()[-1].lower(), SlotType.DEVICE_CLASS,
-                    ())
+                    (), DEVICE_WORDS)
             elif "domain" in spec.slots and kind in allowed:
                 slots["domain"] = domain = kind
         if "name" in slots:
             spoken = str(slots["name"])
             match = r.name(spoken)
             if match is None:
-                raise _Reject(f"unknown device: {spoken}")
+                raise Rejected(f"unknown device: {spoken}")
             found = [e for e in match.entities if not allowed or e.domain in allowed]
             if not found:
-                raise _Reject(f"{match.entities[0].name} can't do that")
+                raise Rejected(f"{match.entities[0].name} can't do that")
             if area_id is not None and len(found) > 1:
                 found = [e for e in found if e.area == area_id] or found
             if match.area is None and len({e.id for e in found}) > 1 and area_id is None:
                 names = " or ".join(f"the {e.name} in the {r.area_by_id[e.area].name}"
                                     if e.area in r.area_by_id else e.name for e in found)
-                raise _Reject(f"ambiguous device: {names}")
+                raise Rejected(f"ambiguous device: {names}")
             if len(found) == 1:
                 slots["name"] = found[0].name
             else:
@@ -378,7 +363,7 @@ class Mapper:
             return found
         if area_id is None and floor_id is None and ctx.model_only:
             unused = [e for e in ctx.mentioned if e.id not in ctx.used
-                      and (not allowed or e.domain in allowed) and _fits(e, domain, device_class)]
+                      and (not allowed or e.domain in allowed) and fits(e, domain, device_class)]
             if ctx.acted and len(unused) == 1:
                 # "telly off and the tree lights off": the one device named outright that
                 # no command has acted on yet, not the first one's room
@@ -387,7 +372,7 @@ class Mapper:
                 return unused
         if area_id is None and floor_id is None and ctx.last_area is not None:
             carried = [e for e in pool
-                       if e.area == ctx.last_area and _fits(e, domain, device_class)]
+                       if e.area == ctx.last_area and fits(e, domain, device_class)]
             if ctx.model_only and any(name == spec.name and ids <= {e.id for e in carried}
                                       for name, ids in ctx.acted):
                 raise _Repeat  # the same command again, only vaguer
@@ -395,7 +380,7 @@ class Mapper:
                 slots["area"] = r.area_by_id[ctx.last_area].name
                 return carried
         if area_id is None and floor_id is None and domain is None and device_class is None:
-            raise _Reject("which device? Please name a device or a room")
+            raise Rejected("which device? Please name a device or a room")
         if domain is None and device_class is None and spec.kind is IntentKind.DEVICE:
             # "Turn off the kitchen" means its lights, never its locks or its heating.
             if "light" in allowed:
@@ -404,8 +389,8 @@ class Mapper:
             elif len(allowed) == 1:
                 domain = next(iter(allowed))
             else:
-                raise _Reject("which device? Please name the device as well as the place")
-        found = [e for e in pool if _fits(e, domain, device_class)
+                raise Rejected("which device? Please name the device as well as the place")
+        found = [e for e in pool if fits(e, domain, device_class)
                  and (area_id is None or e.area == area_id)
                  and (floor_id is None or r.floor_of(e) == floor_id)]
         said = parsed.slots.get("device_class") or parsed.slots.get("domain")
@@ -415,7 +400,7 @@ class Mapper:
             found = named  # "night light on in the nursery": the one named, not the room's
             slots["name"] = named[0].name
         elif (said is not None and said.start_char is not None and len(found) > 1
-                and _singular(said.text)):
+                and singular(said.text)):
             # "the bedroom lamp": of the bedroom's lights, the one called a lamp, if just one.
             word = said.text.lower().split()[-1]
             named = [e for e in found
@@ -423,151 +408,30 @@ class Mapper:
             if len(named) == 1:
                 found = named
         if (area_id is None and floor_id is None and len(found) > 1 and said is not None
-                and said.start_char is not None and _singular(said.text)):
+                and said.start_char is not None and singular(said.text)):
             # "turn off the lamp" in a house of lamps: which one? ("the lamps" means all)
             options = [f"the {e.name}" for e in found[:4]]
             listed = ", ".join(options[:-1]) + " or " + options[-1]
-            raise _Reject(f"ambiguous device: which one, {listed}"
-                          + (" (or another)" if len(found) > 4 else ""))
+            raise Rejected(f"ambiguous device: which one, {listed}"
+                           + (" (or another)" if len(found) > 4 else ""))
         if not found and area_id is not None:
             # A device kept per floor (a robot vacuum) serves every area on that floor.
             area_floor = r.area_by_id[area_id].floor
-            found = [e for e in pool if _fits(e, domain, device_class) and e.area is None
+            found = [e for e in pool if fits(e, domain, device_class) and e.area is None
                      and e.floor is not None and e.floor == area_floor]
         if (ctx.model_only and ctx.words and area_id is None and floor_id is None and found
                 and kind_unsaid(ctx.words, found)):
-            raise _Reject("which device? Please name the device or the room")
+            raise Rejected("which device? Please name the device or the room")
         if (ctx.model_only and ctx.words and not ctx.says_all and area_id is None
                 and floor_id is None and len(found) > 1 and spec.kind is IntentKind.DEVICE):
             # A paraphrase model's house-wide guess may act on one device, never on many
             # ("switch it off" is not "turn off every switch"); templates may.
-            raise _Reject("which one? Please name the device or the room")
+            raise Rejected("which one? Please name the device or the room")
         if not found:
             what = PLURALS.get(device_class or domain or "", "devices")
             where = (f" in the {slots['area']}" if area_id else
                      f" on the {slots['floor']}" if floor_id else "")
-            raise _Reject(f"no {what}{where}")
+            raise Rejected(f"no {what}{where}")
         if area_id is not None:
             ctx.last_area = area_id
         return found
-
-    def _relative(self, spec: IntentSpec, targets: list[Entity], slots: dict[str, SlotScalar],
-                  states: States) -> dict[str, dict[str, SlotScalar]]:
-        """Each target's slots with the relative value computed from its own reported state."""
-        rel = spec.relative
-        assert rel is not None  # checked by the caller
-        out: dict[str, dict[str, SlotScalar]] = {}
-        for e in targets:
-            current = (states.get(e.id) or {}).get(rel.state_key)
-            if not isinstance(current, (int, float)) or isinstance(current, bool):
-                raise _Reject(f"I don't know the current setting of the {e.name} yet")
-            out[e.id] = {**slots, rel.slot: _tidy(float(current) + rel.step)}
-        return out
-
-    def _check_limits(self, spec: IntentSpec, targets: list[Entity],
-                      slots: dict[str, SlotScalar]) -> None:
-        for e in targets:
-            for name, (low, high) in ((k, v) for k, v in e.limits.items() if len(v) == 2):
-                value = slots.get(name)
-                if isinstance(value, (int, float)) and not low <= value <= high:
-                    raise _Reject(f"the {e.name} allows {name.replace('_', ' ')} from "
-                                  f"{_fmt(low)} to {_fmt(high)}, not {_fmt(value)}")
-        for name, slot in spec.slots.items():
-            value = slots.get(name)
-            if (slot.type is SlotType.NUMBER and slot.range is not None
-                    and isinstance(value, (int, float))
-                    and not slot.range[0] <= value <= slot.range[1]):
-                raise _Reject(f"{name.replace('_', ' ')} must be between {_fmt(slot.range[0])} "
-                              f"and {_fmt(slot.range[1])}, not {_fmt(value)}")
-
-
-def _singular(word: str) -> bool:
-    """A spoken device word naming one thing: "lamp", "blind" (not "lamps", "lighting")."""
-    last = word.lower().split()[-1] if word.strip() else ""
-    return bool(last) and not last.endswith(("s", "ing"))
-
-
-def _setting(spec: IntentSpec, slots: Mapping[str, SlotScalar]) -> str:
-    """"50 percent", "blue", "blue at 50 percent": the values a command sets, in words."""
-    parts = []
-    for name, slot in spec.slots.items():
-        if name in slots and slot.type is SlotType.ENUM:
-            parts.append(str(slots[name]))
-    for name, slot in spec.slots.items():
-        if name in slots and slot.type is SlotType.NUMBER:
-            unit = {"percent": " percent", "celsius": " degrees"}.get(slot.unit or "", "")
-            parts.append(f"{_fmt(float(slots[name]))}{unit}")
-    return " at ".join(parts)
-
-
-def _fits(e: Entity, domain: str | None, device_class: str | None) -> bool:
-    if domain is not None and e.domain != domain:
-        return False
-    if device_class is not None and e.device_class != device_class:
-        # A thermostat measures temperature even without a device class.
-        return device_class == "temperature" and e.domain == "climate"
-    return True
-
-
-def _pick_rule(spec: IntentSpec, entity: Entity, slots: Mapping[str, SlotScalar]) -> Any:
-    for rule in spec.actions:
-        if rule.domain and entity.domain not in rule.domain:
-            continue
-        if rule.device_class and entity.device_class not in rule.device_class:
-            continue
-        if any(str(slots.get(k)) != str(v) for k, v in rule.when.items()):
-            continue
-        return rule
-    return None
-
-
-def _canonical_word(value: str, kind: SlotType, allowed: tuple[str, ...]) -> str:
-    """"lights" -> "light", "blinds" -> "blind": device words as the micro-LLM may copy them."""
-    if value in allowed or not value:
-        return value
-    if kind is SlotType.DOMAIN and value in DEVICE_WORDS:
-        return DEVICE_WORDS[value]
-    if value.endswith("s") and value[:-1] in allowed:
-        return value[:-1]
-    if kind is SlotType.DEVICE_CLASS and value.endswith("s"):
-        return value[:-1]
-    return value
-
-
-def _to_number(value: SlotScalar, name: str) -> int | float:
-    if isinstance(value, (int, float)):
-        return _tidy(value)
-    spoken = normalize(str(value)).text.split()  # "fifty", "50%", "twenty one point five"
-    try:
-        return _tidy(float(spoken[0]))
-    except (ValueError, IndexError):
-        raise _Reject(f"{name.replace('_', ' ')} is not a number: {value}") from None
-
-
-def _tidy(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(float(value), 1)
-
-
-def _fmt(value: float) -> str:
-    return str(_tidy(value))
-
-
-def _rejection_speech(reason: str) -> str:
-    if reason == "not understood" or reason == "empty input":
-        return "Sorry, I didn't catch that."
-    if reason.startswith("ambiguous:"):
-        return "Sorry, I'm not sure what you meant."
-    if reason == "negated command":
-        return "Okay, I won't."
-    if reason == "not a command":
-        return "Okay."
-    if reason == "timed commands are not supported yet":
-        return "Sorry, I can't do things later yet. Ask me when you want it done."
-    if reason.startswith("unknown device: "):
-        return f"Sorry, I don't know a device called {reason[len('unknown device: '):]}."
-    if reason.startswith("ambiguous device: which one, "):
-        return f"Which one do you mean: {reason[len('ambiguous device: which one, '):]}?"
-    if reason.startswith("ambiguous device: "):
-        return f"Which one do you mean: {reason[len('ambiguous device: '):]}?"
-    text = reason[0].upper() + reason[1:]
-    return f"Sorry: {text}." if not text.endswith((".", "?")) else f"Sorry: {text}"
