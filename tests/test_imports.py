@@ -21,7 +21,9 @@ STAGES: list[tuple[str, set[str]]] = [
     # lmmodel.py (the ONNX model loader) came after this list was drawn; it is the lm stage.
     ("lm", {"lmspec", "lmgrammar", "lm", "lmmodel"}),
     ("matcher", {"matcher"}),
-    ("mapper", {"resolve", "payload", "speech", "safety", "grounding", "mapper"}),
+    # repairs.py spells misheard names as the home's own, so it sits with name resolution
+    ("mapper", {"resolve", "repairs", "payload", "speech", "safety", "grounding",
+                "slotcheck", "replies", "mapper"}),
     ("mqtt", {"hermes", "outbox", "broker", "mqtt"}),
 ]
 GROUPS: list[tuple[str, set[str]]] = [
