@@ -75,6 +75,10 @@ class Mapped:
     control: IntentKind | None = None  # nevermind / confirm / cancel: the pipeline acts
 
 
+class _Ungrounded(Rejected):
+    """A model-only command the words said do not back (nothing said "off", nothing asked)."""
+
+
 class _Repeat(Exception):
     """Internal: a model-only command that only says again what an earlier one did."""
 
@@ -140,6 +144,7 @@ class Mapper:
                                 if k not in (IntentKind.CONFIRM, IntentKind.CANCEL)),
                           parse.engine, parse.confidence)  # "yes" inside a command: no answer
         asks = ctx.model_only and bare_question(utterance)
+        dropped = 0
         for parsed in parse.intents:
             spec = self.skills.specs.get(parsed.intent)
             if spec is not None and asks and spec.kind is IntentKind.DEVICE:
@@ -156,6 +161,11 @@ class Mapper:
                 action, risky_reason = self._one(spec, parsed, states, now, ctx)
             except _Repeat:
                 continue
+            except _Ungrounded as exc:
+                if len(parse.intents) == 1:
+                    return Mapped(Status.REJECTED, str(exc), speech=rejection_speech(str(exc)))
+                dropped += 1  # a remark read as a command ("..., we're watching a film")
+                continue
             except Rejected as exc:
                 return Mapped(Status.REJECTED, str(exc), speech=rejection_speech(str(exc)))
             if risky_reason is not None:
@@ -165,7 +175,11 @@ class Mapper:
                     f"{describe_targets(self._entities(action.targets))}? Say yes or no.")
             else:
                 done.append(action)
-        speech = " ".join(s for s in ctx.spoken if s)
+        if dropped and not done and not pending:
+            return Mapped(Status.REJECTED, "not understood",
+                          speech=rejection_speech("not understood"))
+        speech = " ".join([*(s for s in ctx.spoken if s),
+                           *(["I didn't catch the rest."] if dropped else [])])
         if pending:
             return Mapped(Status.CONFIRM, "needs confirmation", tuple(done), tuple(pending),
                           speech=(speech + " " + (question or "")).strip(), question=question)
@@ -258,7 +272,7 @@ class Mapper:
         is its room."""
         if (unsaid_preset(parsed, slots, ctx.words) or polarity_unsaid(spec.name, ctx.words)
                 or unasked(spec, ctx.words)):
-            raise Rejected("not understood")
+            raise _Ungrounded("not understood")
         if spec.kind is IntentKind.DEVICE and "name" not in parsed.slots and not any(
                 ctx.words & cues for cues in KIND_WORDS.values()):
             thing = unknown_thing(ctx.text.split(), self.resolver)
@@ -274,7 +288,7 @@ class Mapper:
                 parsed, slots = named, check_slots(spec, named, DEVICE_WORDS)
         instead = kind_instead(spec, parsed, slots, ctx.words, ctx.areas)
         if isinstance(instead, str):
-            raise Rejected(instead)
+            raise _Ungrounded(instead)
         checked = instead or parsed
         room = room_said(spec, checked, ctx.areas, ctx.words) if ctx.single else None
         if room is not None:

@@ -106,4 +106,14 @@ class Resolver:
                     if all(w in n.split() for w in words) for e in ents}
             if len(hits) == 1:
                 return NameMatch(tuple(hits.values()))
+        # A room, then words of the one device there that has them ("bathroom mirror").
+        for i in range(1, len(words)):
+            for room_words, rest in ((words[:i], words[i:]), (words[i:], words[:i])):
+                area = self.area(" ".join(room_words))
+                if area is None:
+                    continue
+                hits = {e.id: e for n, ents in self.by_name.items()
+                        if all(w in n.split() for w in rest) for e in ents if e.area == area.id}
+                if len(hits) == 1:
+                    return NameMatch(tuple(hits.values()))
         return None

@@ -540,3 +540,21 @@ def test_two_commands_reading_one_number_are_refused(mapper: Mapper) -> None:
             "temperature": SlotValue(20, "twenty", at, at + 6)})), Engine.LM, 0.9),
         STATES, NOW, utterance=text)
     assert mapped.status is Status.REJECTED and not targets(mapped)
+
+
+def test_a_remark_read_as_a_second_command_is_left_out(mapper: Mapper) -> None:
+    text = "switch the lights in the living room off, we're watching a film"
+    mapped = said(mapper, text, ("HassTurnOff", {"area": "Living Room", "domain": "light"}),
+                  ("ClimateCooler", {"domain": "climate"}))
+    assert mapped.status is Status.OK
+    assert [a.intent for a in mapped.actions] == ["HassTurnOff"]
+    assert "didn't catch the rest" in mapped.speech
+    # alone, the same unbacked command is refused
+    alone = said(mapper, "we're watching a film", ("ClimateCooler", {"domain": "climate"}))
+    assert alone.status is Status.REJECTED
+
+
+def test_room_then_part_of_a_name_finds_the_device_in_that_room(mapper: Mapper) -> None:
+    mapped = said(mapper, "turn the light over the bathroom mirror off",
+                  ("HassTurnOff", {"name": "bathroom mirror"}))
+    assert mapped.status is Status.OK and targets(mapped) == ("light.bathroom_mirror",)
