@@ -92,9 +92,11 @@ class Understanding:
             parse: Parse = self.lm.parse(text)
             return parse
         lm_parse: Parse = self.lm.parse(text)  # already empty when below min_confidence
-        pieces = self._by_segments(text)
+        pieces, listed = self._by_segments(text)
         if pieces is not None and pieces.engine is Engine.RULES:
             return pieces  # every part an exact template hit: certain, as for a whole one
+        if pieces is not None and listed and len(pieces.intents) > len(lm_parse.intents):
+            return pieces  # a list of commands, each part understood: more than the whole gave
         if lm_parse.intents:
             return replace(lm_parse, engine=Engine.LM)
         if pieces is not None:
@@ -109,29 +111,85 @@ class Understanding:
                      unknown_names=rules.unknown_names)
 
 
-    def _by_segments(self, text: str) -> Parse | None:
-        """Several commands the model was unsure of as a whole, understood one by one."""
+    def _by_segments(self, text: str) -> tuple[Parse | None, bool]:
+        """Several commands the model was unsure of as a whole, understood one by one; and
+        whether every part was a template hit or a verbless item of a list (no part read
+        by the model alone, as a remark around a command would be)."""
         segments = split_commands(text)
         if not 2 <= len(segments) <= MAX_SEGMENTS:
-            return None
+            return None, False
         intents: list[ParsedIntent] = []
         confidence = 1.0
         exact = True
+        listed = True
+        source: tuple[int, str] | None = None  # the part whose verb a verbless part takes
         for start, piece in segments:
             parse = self.matcher.match(piece, tolerant=False)
             exact = exact and bool(parse.intents) and parse.confidence >= EXACT_HIT
+            if not parse.intents and source is not None:
+                # a verbless item of a list ("..., the tv and the lamp") takes the verb first:
+                # alone, the model would guess one
+                borrowed = self._with_verb(source, (start, piece))
+                if borrowed is not None:
+                    intents += borrowed.intents
+                    confidence = min(confidence, borrowed.confidence)
+                    exact = False
+                    continue
+            source = (start, piece) if _verb_lead(piece) else None
             if not parse.intents:
                 parse = self.lm.parse(piece)
+                listed = listed and not parse.intents
             if not parse.intents:
-                return None
+                return None, False
             confidence = min(confidence, parse.confidence)
             intents += [_shifted(p, start) for p in parse.intents]
-        return Parse(tuple(intents), Engine.RULES if exact else Engine.LM, confidence)
+        return Parse(tuple(intents), Engine.RULES if exact else Engine.LM, confidence), listed
+
+    def _with_verb(self, before: tuple[int, str], part: tuple[int, str]) -> Parse | None:
+        """"turn off the christmas tree, the tv and the floor lamp": a part with no verb of
+        its own, read with the verb that opened the list. Offsets point into the original
+        text (the verb where it was said)."""
+        if part[1].split()[0].lower() not in _VERBLESS_OPENINGS:
+            return None
+        words = before[1].split()
+        lead = _verb_lead(before[1])
+        tail = words[-1].lower() if words[-1].lower() in ("on", "off", "up", "down") else ""
+        text = f"{lead} {part[1]}" + (f" {tail}" if tail and not part[1].lower().endswith(
+            (" on", " off", " up", " down")) else "")
+        parse = self.matcher.match(text, tolerant=False)
+        if not parse.intents:
+            parse = self.lm.parse(text)
+        if not parse.intents:
+            return None
+        width = len(lead) + 1
+
+        def at(pos: int) -> int:
+            if pos < width:
+                return before[0] + pos
+            return min(part[0] + pos - width, part[0] + len(part[1]))
+
+        out = []
+        for p in parse.intents:
+            slots = {k: v if v.start_char is None or v.end_char is None else
+                     replace(v, start_char=at(v.start_char), end_char=at(v.end_char))
+                     for k, v in p.slots.items()}
+            out.append(ParsedIntent(p.intent, slots))
+        return Parse(tuple(out), Engine.LM, parse.confidence)
 
 
 _SEGMENT_RE = re.compile(r"\s*(?:,|;|\band then\b|\bafter that\b|\band also\b|\band\b|"
                          r"\bthen\b|\balso\b|\bplus\b)\s*", re.IGNORECASE)
 MAX_SEGMENTS = 4
+# A part that opens with one of these has no verb of its own ("..., the tv and the lamp").
+_VERBLESS_OPENINGS = frozenset({"the", "my", "our", "a", "all", "every"})
+
+
+def _verb_lead(piece: str) -> str:
+    """The one to three words before a part's first article ("turn off" of "turn off the
+    tv"), which a verbless part after it may take; "" when there are none."""
+    words = piece.split()
+    cut = next((i for i, w in enumerate(words) if w.lower() in _VERBLESS_OPENINGS), 0)
+    return " ".join(words[:cut]) if 0 < cut <= 3 else ""
 
 
 def split_commands(text: str) -> list[tuple[int, str]]:

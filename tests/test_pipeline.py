@@ -212,3 +212,16 @@ def test_a_failing_utterance_is_an_error_outcome_not_a_crash(tmp_path: Path) -> 
         assert assistant.handle("turn on the hallway light").status is Status.OK
     finally:
         assistant.close(0.5)
+
+
+def test_a_list_of_devices_after_one_verb_acts_on_each() -> None:
+    config = load_config(ROOT / "config.yaml")
+    assistant = Assistant(config, engine="auto", publish=False)
+    if assistant.understanding.lm is None:
+        pytest.skip("no micro-LLM")
+    text = "switch off the porch light, the tv and the desk lamp"  # not in benchmarks/data
+    outcome = assistant.handle_text(text)
+    assert outcome.status is Status.OK, outcome
+    assert [a.intent for a in outcome.actions] == ["HassTurnOff"] * 3
+    assert [a.targets for a in outcome.actions] == [
+        ("light.porch",), ("media_player.living_room_tv",), ("light.office_desk",)]

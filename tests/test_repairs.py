@@ -20,15 +20,15 @@ def repairer() -> Repairer:
 
 
 @pytest.mark.parametrize(("said", "meant"), [
-    ("turn on the kitchen no the living room lights", "turn on the living room lights"),
+    ("turn off the kitchen no the living room lights", "turn off the living room lights"),
     ("turn on the kitchen, sorry, the living room lights", "turn on the living room lights"),
     ("turn on the kitchen i mean the bedroom lights", "turn on the bedroom lights"),
     ("set the lights to thirty no forty percent", "set the lights to forty percent"),
     ("set it to 30, sorry, 40 percent", "set it to 40 percent"),
-    ("set the thermostat to twenty won degrees", "set the thermostat to twenty one degrees"),
+    ("put the heating on twenty won degrees", "put the heating on twenty one degrees"),
     ("volume to twenty for", "volume to twenty four"),
     ("set it to twenty too, please", "set it to twenty two, please"),
-    ("open the no close the bedroom curtains", "close the bedroom curtains"),
+    ("open the no close the kitchen blind", "close the kitchen blind"),
     ("turn the lights on, no wait, off", "turn the lights off"),
 ])
 def test_repairs(repairer: Repairer, said: str, meant: str) -> None:
@@ -50,7 +50,7 @@ def test_no_repair(repairer: Repairer, said: str) -> None:
 
 
 def test_offsets_point_into_what_was_said(repairer: Repairer) -> None:
-    said = "set the kitchen lights to thirty no forty percent"
+    said = "set the office lamp to thirty no forty percent"
     repaired = repairer.repair(said)
     at = repaired.text.index("forty")
     start = repaired.to_input(at)
@@ -79,27 +79,27 @@ def test_assistant_acts_on_the_repair() -> None:
 
 
 @pytest.mark.parametrize(("said", "meant"), [
-    ("turn the dinning room lights off", "turn the dining room lights off"),
-    ("turn on the night lite", "turn on the night light"),
-    ("turn off the sealing fan", "turn off the ceiling fan"),
-    ("turn the lunge lights on", "turn the lounge lights on"),
-    ("turn down the heat in the bed room", "turn down the heat in the bedroom"),
-    ("turn on the livingroom lights", "turn on the living room lights"),
-    ("turn of the coffee make her", "turn of the coffee maker"),
-    ("close the garbage door", "close the garage door"),
-    ("turn off the christmas tr", "turn off the christmas tree"),
-    ("pause the televis", "pause the television"),
+    ("dinning room lights on please", "dining room lights on please"),
+    ("switch the night lite off", "switch the night light off"),
+    ("sealing fan on please", "ceiling fan on please"),
+    ("lunge lights off", "lounge lights off"),
+    ("is it warm in the bed room", "is it warm in the bedroom"),
+    ("dim the livingroom lights", "dim the living room lights"),
+    ("is the coffee make her on", "is the coffee maker on"),
+    ("is the garbage door open", "is the garage door open"),
+    ("switch on the christmas tr", "switch on the christmas tree"),
+    ("turn off the televis", "turn off the television"),
 ])
 def test_misheard_names(repairer: Repairer, said: str, meant: str) -> None:
     assert repairer.repair(said).text == meant
 
 
 @pytest.mark.parametrize("said", [
-    "switch off every light in the house and lock both doors",  # not the bath doors
-    "call the roomba back",  # not the hall
-    "it's stuffy in the bedroom, put the fan on",  # not the study
-    "we've finished eating, you can turn the dining room light off",
-    "knock the living room temperature down a degree",
+    "lock both doors",  # not the bath doors
+    "call the vacuum back",  # not the hall
+    "it's stuffy in the office, put the fan on",  # not the study
+    "finished eating, dining room light off",
+    "knock the bedroom temperature down a notch",
     "turn on the kitchen lights",
 ])
 def test_words_that_merely_look_like_names_stay(repairer: Repairer, said: str) -> None:
