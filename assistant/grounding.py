@@ -29,8 +29,10 @@ ALL_WORDS = frozenset({"all", "every", "everything", "everywhere", "whole", "ent
 # Preset values a template implies ("close" -> position 0): a model-only parse must have
 # one of these words in the utterance (or the number itself) to use the preset.
 PRESET_WORDS: dict[tuple[str, SlotScalar | None], set[str]] = {
-    ("position", 0): {"close", "closed", "shut", "lower", "down", "draw", "pull", "roll"},
-    ("position", 100): {"open", "opened", "raise", "up", "lift", "roll"},
+    ("position", 0): {"close", "closed", "shut", "lower", "down", "draw", "pull", "roll",
+                      "off", "stop", "enough"},  # the last three: water valves
+    ("position", 100): {"open", "opened", "raise", "up", "lift", "roll", "on", "start",
+                        "going"},
     ("position", 50): {"half", "halfway"},
 }
 # Words that name (or clearly imply) a kind of device: a model-only command that names no
