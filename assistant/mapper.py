@@ -168,6 +168,10 @@ class Mapper:
                 continue
             except Rejected as exc:
                 return Mapped(Status.REJECTED, str(exc), speech=rejection_speech(str(exc)))
+            if ctx.model_only and any(a.intent == action.intent and a.targets == action.targets
+                                      and a.messages == action.messages
+                                      for a in (*done, *pending)):
+                continue  # the same effect twice ("hold on, pause the telly"): once is meant
             if risky_reason is not None:
                 pending.append(action)
                 question = question or (

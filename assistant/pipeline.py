@@ -92,11 +92,15 @@ class Understanding:
             parse: Parse = self.lm.parse(text)
             return parse
         lm_parse: Parse = self.lm.parse(text)  # already empty when below min_confidence
-        pieces, listed = self._by_segments(text)
+        pieces, guessed = self._by_segments(text)
         if pieces is not None and pieces.engine is Engine.RULES:
             return pieces  # every part an exact template hit: certain, as for a whole one
-        if pieces is not None and listed and len(pieces.intents) > len(lm_parse.intents):
-            return pieces  # a list of commands, each part understood: more than the whole gave
+        if (pieces is not None and len(pieces.intents) > len(lm_parse.intents)
+                and all(_among(p, lm_parse.intents) for p in guessed)):
+            # a list of commands, each part understood, more than the whole gave; a part the
+            # model read on its own counts only if the whole reading has it too (a remark
+            # around a command, read alone, is not a command)
+            return pieces
         if lm_parse.intents:
             return replace(lm_parse, engine=Engine.LM)
         if pieces is not None:
@@ -111,17 +115,17 @@ class Understanding:
                      unknown_names=rules.unknown_names)
 
 
-    def _by_segments(self, text: str) -> tuple[Parse | None, bool]:
+    def _by_segments(self, text: str) -> tuple[Parse | None, list[ParsedIntent]]:
         """Several commands the model was unsure of as a whole, understood one by one; and
-        whether every part was a template hit or a verbless item of a list (no part read
-        by the model alone, as a remark around a command would be)."""
+        the commands of parts the model read on its own (not a template hit, not an item of
+        a list after a verb)."""
         segments = split_commands(text)
         if not 2 <= len(segments) <= MAX_SEGMENTS:
-            return None, False
+            return None, []
         intents: list[ParsedIntent] = []
         confidence = 1.0
         exact = True
-        listed = True
+        guessed: list[ParsedIntent] = []
         source: tuple[int, str] | None = None  # the part whose verb a verbless part takes
         for start, piece in segments:
             parse = self.matcher.match(piece, tolerant=False)
@@ -138,12 +142,12 @@ class Understanding:
             source = (start, piece) if _verb_lead(piece) else None
             if not parse.intents:
                 parse = self.lm.parse(piece)
-                listed = listed and not parse.intents
+                guessed += parse.intents
             if not parse.intents:
-                return None, False
+                return None, []
             confidence = min(confidence, parse.confidence)
             intents += [_shifted(p, start) for p in parse.intents]
-        return Parse(tuple(intents), Engine.RULES if exact else Engine.LM, confidence), listed
+        return Parse(tuple(intents), Engine.RULES if exact else Engine.LM, confidence), guessed
 
     def _with_verb(self, before: tuple[int, str], part: tuple[int, str]) -> Parse | None:
         """"turn off the christmas tree, the tv and the floor lamp": a part with no verb of
@@ -182,6 +186,13 @@ _SEGMENT_RE = re.compile(r"\s*(?:,|;|\band then\b|\bafter that\b|\band also\b|\b
 MAX_SEGMENTS = 4
 # A part that opens with one of these has no verb of its own ("..., the tv and the lamp").
 _VERBLESS_OPENINGS = frozenset({"the", "my", "our", "a", "all", "every"})
+
+
+def _among(parsed: ParsedIntent, others: tuple[ParsedIntent, ...]) -> bool:
+    """The same command (intent and slot values, case aside) is one of `others`."""
+    def values(p: ParsedIntent) -> dict[str, str]:
+        return {k: str(v.value).lower() for k, v in p.slots.items()}
+    return any(o.intent == parsed.intent and values(o) == values(parsed) for o in others)
 
 
 def _verb_lead(piece: str) -> str:

@@ -558,3 +558,10 @@ def test_room_then_part_of_a_name_finds_the_device_in_that_room(mapper: Mapper) 
     mapped = said(mapper, "switch the light by the bathroom mirror on",
                   ("HassTurnOn", {"name": "bathroom mirror"}))
     assert mapped.status is Status.OK and targets(mapped) == ("light.bathroom_mirror",)
+
+
+def test_the_same_effect_twice_from_the_model_happens_once(mapper: Mapper) -> None:
+    mapped = said(mapper, "wait, pause the tv", ("HassMediaPause", {"domain": "media_player"}),
+                  ("HassMediaPause", {"name": "TV"}))
+    assert mapped.status is Status.OK
+    assert [a.targets for a in mapped.actions] == [("media_player.living_room_tv",)]
