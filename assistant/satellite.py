@@ -9,7 +9,7 @@ siteId, so its hotword, textCaptured, intent and tts/say messages name it.
 All sites share one recognizer. A decoder with its grammar costs several megabytes and the
 board has one core, so decoding two commands at once would only make both slower: a site
 holds the decoder from the start of a command to its end, and a command from another site
-meanwhile waits, its audio queued, then catches up faster than real time.
+meanwhile waits, its audio queued, then catches up faster than real time (`sitedecoder`).
 
 Beeps and spoken replies (feedback.sounds, feedback.speak) are played on the satellite, as
 WAV files on `hermes/audioServer/<siteId>/playBytes/<requestId>`. Whatever a satellite is
@@ -24,18 +24,16 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
 
 from assistant import hermes
-from assistant.asr import Transcript
 from assistant.audio import PushSource, WavFrameDecoder
 from assistant.config import Config
 from assistant.errors import AssistantError, AudioError
 from assistant.feedback import RemoteFeedback, wav_duration_ms
-from assistant.frontend import Frame
 from assistant.pipeline import Assistant
+from assistant.sitedecoder import MAX_REMEMBERED_SITES, SharedRecognizer, SiteRecognizer
 from assistant.structs import Outcome
 from assistant.voice import CommandRecognizer, VoiceLoop, make_recognizer
 
@@ -44,7 +42,6 @@ log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 256 * 1024  # a frame is tens of milliseconds; anything this big is not one
 QUEUED_CHUNKS = 2000  # per site: about a minute of 30 ms frames while the decoder is busy
 WARN_EVERY_S = 10.0  # a broken satellite sends dozens of bad frames a second: warn seldom
-MAX_REMEMBERED_SITES = 64  # site ids kept when refused, toggled or decoded (anyone may publish)
 JOIN_TIMEOUT_S = 5.0
 # A satellite plays a little after we hear of it, and its audio reaches us later still:
 # its audio is left out this much longer than the sound lasts.
@@ -66,103 +63,6 @@ class SatelliteStats:
     decoder_waits: int = 0  # commands that waited for another site's command to finish
     muted_frames: int = 0  # arrived while the site played a sound (its own voice): left out
     sounds_played: int = 0  # WAV files we sent to satellites to play (beeps, replies)
-
-
-@runtime_checkable
-class KeepsCmn(Protocol):
-    """A recognizer whose cepstral mean can be saved and restored (asr.Recognizer)."""
-
-    def save_cmn(self) -> str: ...
-    def restore_cmn(self, cmn: str) -> None: ...
-
-
-class SharedRecognizer:
-    """One decoder for every site; `for_site()` hands out the per-site handles.
-
-    The decoder's cepstral mean adapts to the microphone it hears, and satellites in other
-    rooms have other microphones: each site's mean is saved when it lets go of the decoder
-    and restored when it takes it again, so one room's commands do not skew the next
-    room's. A site new to us starts from the mean the decoder had when the hub started.
-    """
-
-    def __init__(self, recognizer: CommandRecognizer) -> None:
-        self.recognizer = recognizer
-        self._lock = threading.Lock()
-        self.waits = 0
-        self._keeps_cmn = recognizer if isinstance(recognizer, KeepsCmn) else None
-        self._first_cmn = self._keeps_cmn.save_cmn() if self._keeps_cmn is not None else ""
-        self._cmn: dict[str, str] = {}  # siteId -> its mean when it last let go
-
-    def for_site(self, site_id: str) -> SiteRecognizer:
-        return SiteRecognizer(self, site_id)
-
-    def acquire(self, site_id: str) -> None:
-        if not self._lock.acquire(blocking=False):
-            self.waits += 1
-            log.info("site %s: waiting for another site's command to be decoded", site_id)
-            self._lock.acquire()
-        if self._keeps_cmn is not None:
-            try:
-                self._keeps_cmn.restore_cmn(self._cmn.get(site_id, self._first_cmn))
-            except Exception:
-                self._lock.release()
-                raise
-
-    def release(self, site_id: str) -> None:
-        try:
-            if self._keeps_cmn is not None:
-                cmn = self._keeps_cmn.save_cmn()
-                self._cmn.pop(site_id, None)  # re-inserted last: the oldest go first
-                if len(self._cmn) >= MAX_REMEMBERED_SITES:
-                    del self._cmn[next(iter(self._cmn))]
-                self._cmn[site_id] = cmn
-        except Exception:  # e.g. after the site's loop crashed: the decoder must still go free
-            log.exception("site %s: could not save the decoder's normalisation", site_id)
-        finally:
-            self._lock.release()
-
-    def saved_cmn(self, site_id: str) -> str | None:
-        """The mean `site_id` left behind, if it has decoded a command."""
-        return self._cmn.get(site_id)
-
-
-class SiteRecognizer:
-    """A site's handle on the shared decoder: holds it from `start()` to `finish()`/`cancel()`."""
-
-    def __init__(self, shared: SharedRecognizer, site_id: str) -> None:
-        self._shared = shared
-        self.site_id = site_id
-        self.holding = False
-
-    def start(self) -> None:
-        if not self.holding:
-            self._shared.acquire(self.site_id)
-            self.holding = True
-        self._shared.recognizer.start()
-
-    def feed(self, frames: Iterable[Frame]) -> list[str]:
-        return self._shared.recognizer.feed(frames) if self.holding else []
-
-    def finish(self) -> Transcript:
-        if not self.holding:
-            return Transcript("", reason="nothing recognized")
-        try:
-            return self._shared.recognizer.finish()
-        finally:
-            self.release()
-
-    def cancel(self) -> None:
-        if self.holding:
-            try:
-                self._shared.recognizer.cancel()
-            finally:
-                self.release()
-
-    def release(self) -> None:
-        """Lets other sites decode; safe to call when not holding (e.g. after a crash)."""
-        if self.holding:
-            self.holding = False
-            self._shared.release(self.site_id)
 
 
 @dataclass(eq=False)

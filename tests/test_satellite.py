@@ -32,7 +32,8 @@ from assistant.feedback import tone_wav
 from assistant.frontend import Frontend
 from assistant.pcm import Resampler, to_int16
 from assistant.pipeline import Assistant
-from assistant.satellite import SatelliteHub, SharedRecognizer, site_outcome_line
+from assistant.satellite import SatelliteHub, site_outcome_line
+from assistant.sitedecoder import SharedRecognizer
 from assistant.structs import Outcome, Status
 from assistant.voice import CommandRecognizer, make_recognizer
 
