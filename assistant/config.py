@@ -113,7 +113,7 @@ class SafetyConfig:
 class UnderstandingConfig:
     engine: str = "auto"  # auto | rules | lm
     model_dir: str = "models"
-    min_confidence: float = 0.5  # below this the micro-LLM's parse is "not understood"
+    min_confidence: float = 0.4  # below this the micro-LLM's parse is "not understood"
 
 
 @dataclass(frozen=True)
