@@ -93,12 +93,13 @@ def normalized(text: str) -> str:
 
 
 class ActionJudge:
-    """Whether heard text leads to the same actions as the reference text (templates only)."""
+    """Whether heard text leads to the same actions as the reference text, through the
+    service's own understanding (the config's engine: templates and the micro-LLM)."""
 
     def __init__(self, cfg: Config) -> None:
         from assistant.pipeline import Assistant
 
-        self.assistant = Assistant(cfg, engine="rules", publish=False)
+        self.assistant = Assistant(cfg, publish=False)
         self.cache: dict[str, Any] = {}
 
     def actions(self, text: str) -> Any:
@@ -108,6 +109,11 @@ class ActionJudge:
                                               for a in o["actions"]])
             self.assistant._pending = None  # each clip is a new conversation
         return self.cache[text]
+
+    def acts(self, heard: str) -> bool:
+        """Heard text that would change something in the home (or ask to)."""
+        status, actions = self.actions(heard)
+        return bool(heard) and (status == "confirm" or any(a[2] for a in actions))
 
     def same(self, ref: str, heard: str) -> bool:
         if not heard:
@@ -144,6 +150,9 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
         if clip["kind"] == "ood":
             key = "ood rejected"
             good = tr.rejected or not tr.text
+            if judge is not None:  # what the user gets: nothing done in the home
+                stats["ood: nothing done"][0] += good or not judge.acts(tr.text)
+                stats["ood: nothing done"][1] += 1
         else:
             key = f"exact @ {clip['snr_db']:g} dB"
             good = tr.text == ref
@@ -152,8 +161,12 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
             stats[nk][1] += 1
             if judge is not None:
                 ak = f"actions @ {clip['snr_db']:g} dB"
-                stats[ak][0] += judge.same(ref, tr.text)
+                same = judge.same(ref, tr.text)
+                stats[ak][0] += same
                 stats[ak][1] += 1
+                # the harm that matters: something done that was not asked for
+                stats["commands: a wrong action done"][0] += not same and judge.acts(tr.text)
+                stats["commands: a wrong action done"][1] += 1
             for by in (f"normalized, {clip['noise']} noise", f"normalized, voice {clip['voice']}"):
                 stats[by][0] += normalized(tr.text) == normalized(ref)
                 stats[by][1] += 1
