@@ -29,7 +29,7 @@ STAGES: list[tuple[str, set[str]]] = [
 GROUPS: list[tuple[str, set[str]]] = [
     ("foundation", set()),
     *STAGES,
-    ("pipeline", {"pipeline", "voice", "sentences", "satellite", "sitedecoder"}),
+    ("pipeline", {"pipeline", "understanding", "voice", "sentences", "satellite", "sitedecoder"}),
     ("cli", {"cli", "__main__"}),
 ]
 

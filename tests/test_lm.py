@@ -317,7 +317,7 @@ def test_model_parse_without_a_single_named_device_stays_rejected(
 
 
 def test_auto_takes_parts_that_are_each_an_exact_template_hit(skills: SkillSet) -> None:
-    from assistant.pipeline import Understanding
+    from assistant.understanding import Understanding
 
     understanding = Understanding(skills, load_config(REPO / "config.yaml"), "auto")
     parse = understanding.understand("reading lamp off, desk lamp on")

@@ -173,7 +173,7 @@ def test_text_from_a_hub_is_handled_like_speech(make: Make, listen: Any, broker:
 
 
 def test_commands_split_at_connectors_and_commas_with_offsets() -> None:
-    from assistant.pipeline import split_commands
+    from assistant.understanding import split_commands
 
     text = "kitchen lights off, then the blind down and also lock the back door"
     parts = split_commands(text)
