@@ -443,7 +443,8 @@ def said(mapper: Mapper, utterance: str, *intents: Spec) -> Mapped:
     return mapper.map(parse(*intents), STATES, NOW, utterance=utterance)
 
 
-@pytest.mark.parametrize("utterance", ["i need the porch light", "we need lights in the office please"])
+@pytest.mark.parametrize("utterance", ["i need the porch light",
+                                       "we need lights in the office please"])
 def test_model_turn_off_without_an_off_word_is_refused(mapper: Mapper, utterance: str) -> None:
     mapped = said(mapper, utterance, ("HassTurnOff", {"domain": "light", "area": "Office"}))
     assert mapped.status is Status.REJECTED and not targets(mapped)
