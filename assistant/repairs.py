@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from assistant.config import Config
 from assistant.resolve import DEVICE_WORDS
-from assistant.structs import Parse, ParsedIntent
+from assistant.structs import Parse, moved
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?", re.IGNORECASE)
 # What a speaker says to take back the words just before: "no", "sorry", "i mean", ...
@@ -71,15 +71,8 @@ class Repaired:
         """The parse with its slot offsets pointing into the original utterance."""
         if not self.edits:
             return parse
-        intents = []
-        for p in parse.intents:
-            slots = {}
-            for name, sv in p.slots.items():
-                if sv.start_char is not None and sv.end_char is not None:
-                    sv = replace(sv, start_char=self.to_input(sv.start_char),
-                                 end_char=self.to_input(sv.end_char, end=True))
-                slots[name] = sv
-            intents.append(ParsedIntent(p.intent, slots))
+        intents = [moved(p, self.to_input, lambda pos: self.to_input(pos, end=True))
+                   for p in parse.intents]
         return replace(parse, intents=tuple(intents))
 
 

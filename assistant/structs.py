@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -47,6 +48,16 @@ class ParsedIntent:
 
     intent: str
     slots: dict[str, SlotValue] = field(default_factory=dict)
+
+
+def moved(parsed: ParsedIntent, start: Callable[[int], int],
+          end: Callable[[int], int]) -> ParsedIntent:
+    """The command with each spoken slot's offsets mapped through `start` and `end` (its
+    words read from another text than the one the offsets are wanted in)."""
+    slots = {k: v if v.start_char is None or v.end_char is None else
+             replace(v, start_char=start(v.start_char), end_char=end(v.end_char))
+             for k, v in parsed.slots.items()}
+    return ParsedIntent(parsed.intent, slots)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ Offsets in the result point into the text as said.
 from __future__ import annotations
 
 import logging
+import operator
 import re
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from assistant.config import Config
@@ -19,7 +21,7 @@ from assistant.guard import refusal
 from assistant.matcher import TemplateMatcher
 from assistant.repairs import Repairer, home_names, skill_words
 from assistant.skills import SkillSet
-from assistant.structs import Engine, Parse, ParsedIntent
+from assistant.structs import Engine, Parse, ParsedIntent, moved
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +128,8 @@ class Understanding:
             if not parse.intents:
                 return None, []
             confidence = min(confidence, parse.confidence)
-            intents += [_shifted(p, start) for p in parse.intents]
+            shift = partial(operator.add, start)  # the part's offsets, in the whole text
+            intents += [moved(p, shift, shift) for p in parse.intents]
         return Parse(tuple(intents), Engine.RULES if exact else Engine.LM, confidence), guessed
 
     def _with_verb(self, before: tuple[int, str], part: tuple[int, str]) -> Parse | None:
@@ -152,12 +155,7 @@ class Understanding:
                 return before[0] + pos
             return min(part[0] + pos - width, part[0] + len(part[1]))
 
-        out = []
-        for p in parse.intents:
-            slots = {k: v if v.start_char is None or v.end_char is None else
-                     replace(v, start_char=at(v.start_char), end_char=at(v.end_char))
-                     for k, v in p.slots.items()}
-            out.append(ParsedIntent(p.intent, slots))
+        out = [moved(p, at, at) for p in parse.intents]
         return Parse(tuple(out), Engine.LM, parse.confidence)
 
 
@@ -196,10 +194,3 @@ def split_commands(text: str) -> list[tuple[int, str]]:
         if m is not None:
             pos = m.end()
     return out
-
-
-def _shifted(parsed: ParsedIntent, offset: int) -> ParsedIntent:
-    slots = {k: v if v.start_char is None or v.end_char is None else
-             replace(v, start_char=v.start_char + offset, end_char=v.end_char + offset)
-             for k, v in parsed.slots.items()}
-    return ParsedIntent(parsed.intent, slots)
