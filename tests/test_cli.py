@@ -223,6 +223,10 @@ def test_run_text_publishes_device_commands_and_hermes_intents(
     assert result.returncode == 0, result.stderr
     assert [o["status"] for o in lines(result.stdout)] == ["ok", "rejected"]
     got = collect(listener, 4)
+    # The first command's messages go through the durable outbox, the second's refusal
+    # does not: the refusal may overtake them on the broker. Each keeps its own order.
+    not_recognized = [m for m in got if m[0] == "hermes/nlu/intentNotRecognized"]
+    got = [m for m in got if m[0] != "hermes/nlu/intentNotRecognized"] + not_recognized
     assert got[:2] == [("zigbee2mqtt/kitchen_ceiling/set", {"state": "OFF"}),
                        ("zigbee2mqtt/kitchen_counter/set", {"state": "OFF"})]
     topic, intent = got[2]
