@@ -305,3 +305,18 @@ def shared_number(specs: Mapping[str, IntentSpec], parsed: Iterable[ParsedIntent
             if owner.setdefault(span, p.intent) != p.intent:
                 return True
     return False
+
+
+def picked_by_word(words: Set[str], found: Iterable[Entity], resolver: Resolver,
+                   common: Set[str]) -> Entity | None:
+    """"how cold is it outside" read house-wide: of the devices found, the one whose name
+    has a word the utterance says and no other found device's name has. Words of the
+    skills (`common`), of rooms and of kinds of device pick nothing; None unless exactly
+    one device is picked."""
+    places = {w for a in resolver.areas for w in a.split()}
+    places |= {w for f in resolver.floors for w in f.split()}
+    said = {key(w) for w in words} - {key(w) for w in common} - places - set(DEVICE_WORDS)
+    said.discard("")
+    picked = {e.id: e for e in found
+              if said & {w for n in (e.name, *e.aliases) for w in key(n).split()}}
+    return next(iter(picked.values())) if len(picked) == 1 else None

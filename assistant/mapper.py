@@ -22,6 +22,7 @@ from assistant.grounding import (
     kind_unsaid,
     mentions,
     named_instead,
+    picked_by_word,
     polarity_unsaid,
     reground,
     room_and_kind,
@@ -32,6 +33,7 @@ from assistant.grounding import (
     unsaid_preset,
 )
 from assistant.payload import PayloadError, render_payload, render_topic
+from assistant.repairs import skill_words
 from assistant.replies import rejection_speech, setting
 from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver, key
 from assistant.safety import judge
@@ -104,6 +106,7 @@ class Mapper:
         self.skills = skills
         self.config = config
         self.resolver = Resolver(config)
+        self.common = skill_words(config)  # words of commands, never of one device's name
 
     def map(self, parse: Parse, states: States | None = None,
             now: dt.datetime | None = None, utterance: str = "") -> Mapped:
@@ -357,7 +360,7 @@ class Mapper:
                 slots["domain"] = domain = kind
         if "name" in slots:
             spoken = str(slots["name"])
-            match = r.name(spoken)
+            match = r.name(spoken, allowed)
             if match is None:
                 raise Rejected(f"unknown device: {spoken}")
             found = [e for e in match.entities if not allowed or e.domain in allowed]
@@ -440,6 +443,10 @@ class Mapper:
         if (ctx.model_only and ctx.words and area_id is None and floor_id is None and found
                 and kind_unsaid(ctx.words, found)):
             raise Rejected("which device? Please name the device or the room")
+        if (ctx.model_only and area_id is None and floor_id is None and len(found) > 1
+                and (picked := picked_by_word(ctx.words, found, r, self.common)) is not None):
+            found = [picked]  # "how cold is it outside": the one device the words name
+            slots["name"] = picked.name
         if (ctx.model_only and ctx.words and not ctx.says_all and area_id is None
                 and floor_id is None and len(found) > 1 and spec.kind is IntentKind.DEVICE):
             # A paraphrase model's house-wide guess may act on one device, never on many

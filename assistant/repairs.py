@@ -129,6 +129,8 @@ class Repairer:
         for w in self.name_words:
             self.by_sound.setdefault(_sound(w), set()).add(w)
         self.pairs = {(n[i], n[i + 1]) for n in self.names for i in range(len(n) - 1)}
+        # the first words of longer names: "the back, i mean the front door"
+        self.starts = {n[:i] for n in self.names for i in range(1, len(n))}
 
     def repair(self, text: str) -> Repaired:
         words = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
@@ -201,7 +203,7 @@ class Repairer:
         if k > 0 and toks[k - 1] in _OPPOSITES:
             return k - 1, "opposite"
         for n in range(min(self.longest, at), 0, -1):
-            if tuple(toks[at - n:at]) in self.names:
+            if tuple(toks[at - n:at]) in self.names | self.starts:
                 return at - n, "name"
         return None
 

@@ -7,6 +7,7 @@ names said as "area + device word" ("kitchen lights"), so the micro-LLM may copy
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from assistant.config import Area, Config, Entity, Floor
@@ -29,6 +30,9 @@ PLURALS = {
     "window": "windows",
 }
 
+# Words people use for one another in names, compared as one ("the outdoor temperature").
+SAME_WORDS = {"outdoor": "outside"}
+
 
 def key(text: str) -> str:
     """Canonical comparison form: lower case, no articles, possessives or plural s."""
@@ -39,7 +43,7 @@ def key(text: str) -> str:
     t = _ARTICLE_RE.sub("", t)
     words = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
              for w in t.split()]
-    return " ".join(words)
+    return " ".join(SAME_WORDS.get(w, w) for w in words)
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,8 @@ class Resolver:
         self.exposed = [e for e in config.entities if e.expose]
         self.by_name: dict[str, list[Entity]] = {}
         for e in self.exposed:
-            for spoken in {e.name, *e.aliases}:
-                self.by_name.setdefault(key(spoken), []).append(e)
+            for k in {key(spoken) for spoken in (e.name, *e.aliases)}:
+                self.by_name.setdefault(k, []).append(e)
         self.areas: dict[str, Area] = {}
         for a in config.areas:
             for spoken in {a.name, a.id.replace("_", " "), *a.aliases}:
@@ -81,8 +85,9 @@ class Resolver:
         area = self.area_by_id.get(entity.area or "")
         return area.floor if area else None
 
-    def name(self, spoken: str) -> NameMatch | None:
-        """Entities called `spoken`; or, failing that, an area plus a device word."""
+    def name(self, spoken: str, domains: Collection[str] = ()) -> NameMatch | None:
+        """Entities called `spoken`; or, failing that, an area plus a device word, or the
+        one device (of `domains`, when given) whose name has every spoken word."""
         k = key(spoken)
         if k in self.by_name:
             return NameMatch(tuple(self.by_name[k]))
@@ -103,7 +108,8 @@ class Resolver:
         # A unique entity whose name contains every spoken word ("ceiling light").
         if words:
             hits = {e.id: e for n, ents in self.by_name.items()
-                    if all(w in n.split() for w in words) for e in ents}
+                    if all(w in n.split() for w in words) for e in ents
+                    if not domains or e.domain in domains}
             if len(hits) == 1:
                 return NameMatch(tuple(hits.values()))
         # A room, then words of the one device there that has them ("bathroom mirror").
@@ -113,7 +119,8 @@ class Resolver:
                 if area is None:
                     continue
                 hits = {e.id: e for n, ents in self.by_name.items()
-                        if all(w in n.split() for w in rest) for e in ents if e.area == area.id}
+                        if all(w in n.split() for w in rest) for e in ents if e.area == area.id
+                        and (not domains or e.domain in domains)}
                 if len(hits) == 1:
                     return NameMatch(tuple(hits.values()))
         return None

@@ -566,3 +566,23 @@ def test_the_same_effect_twice_from_the_model_happens_once(mapper: Mapper) -> No
                   ("HassMediaPause", {"name": "TV"}))
     assert mapped.status is Status.OK
     assert [a.targets for a in mapped.actions] == [("media_player.living_room_tv",)]
+
+
+@pytest.mark.parametrize("utterance", ["how cold is it outside", "is it warm outdoors"])
+def test_a_word_of_one_devices_name_narrows_a_house_wide_reading(mapper: Mapper,
+                                                                 utterance: str) -> None:
+    mapped = said(mapper, utterance,
+                  ("HassClimateGetTemperature", {"device_class": "temperature"}))
+    assert targets(mapped) == ("sensor.outdoor_temperature",)
+    # without such a word the question stays house-wide
+    wide = said(mapper, "how warm is it",
+                ("HassClimateGetTemperature", {"device_class": "temperature"}))
+    assert len(targets(wide)) > 1
+
+
+def test_half_a_name_resolves_among_the_devices_the_intent_can_act_on(mapper: Mapper) -> None:
+    # "outside" is half of the porch light's alias too, but a temperature is asked for
+    mapped = said(mapper, "what's the temperature outside",
+                  ("HassClimateGetTemperature", {"name": "outside"}))
+    assert mapped.status is Status.OK
+    assert targets(mapped) == ("sensor.outdoor_temperature",)

@@ -30,6 +30,7 @@ def repairer() -> Repairer:
     ("set it to twenty too, please", "set it to twenty two, please"),
     ("open the no close the kitchen blind", "close the kitchen blind"),
     ("turn the lights on, no wait, off", "turn the lights off"),
+    ("lock the back i mean the front door", "lock the front door"),  # half a name taken back
 ])
 def test_repairs(repairer: Repairer, said: str, meant: str) -> None:
     assert repairer.repair(said).text == meant
