@@ -92,6 +92,10 @@ def normalized(text: str) -> str:
     return " ".join(w.removesuffix("'s").rstrip("s") for w in text.split())
 
 
+# Slots that only pick devices (as in nlu.py): the devices acted on are compared instead.
+PICKING_SLOTS = frozenset({"name", "area", "floor", "domain", "device_class"})
+
+
 class ActionJudge:
     """Whether heard text leads to the same actions as the reference text, through the
     service's own understanding (the config's engine: templates and the micro-LLM)."""
@@ -105,8 +109,11 @@ class ActionJudge:
     def actions(self, text: str) -> Any:
         if text not in self.cache:
             o = self.assistant.handle_text(text, source="audio").to_json()
-            self.cache[text] = (o["status"], [(a["intent"], a["slots"], sorted(a["targets"]))
-                                              for a in o["actions"]])
+            # The effect on the home: "the hallway light" may come out as the room's lights
+            # or as the light's name; the same lamp goes on either way.
+            self.cache[text] = (o["status"], [
+                (a["intent"], {k: v for k, v in a["slots"].items() if k not in PICKING_SLOTS},
+                 sorted(a["targets"])) for a in o["actions"]])
             self.assistant._pending = None  # each clip is a new conversation
         return self.cache[text]
 
