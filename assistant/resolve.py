@@ -76,6 +76,13 @@ class Resolver:
     def area(self, spoken: str) -> Area | None:
         return self.areas.get(key(spoken))
 
+    def area_part(self, spoken: str) -> Area | None:
+        """The one room whose name has every spoken word ("the kids" of the kids room)."""
+        words = key(spoken).split()
+        hits = {a.id: a for k, a in self.areas.items() if words and all(
+            w in k.split() for w in words)}
+        return next(iter(hits.values())) if len(hits) == 1 else None
+
     def floor(self, spoken: str) -> Floor | None:
         return self.floors.get(key(spoken))
 

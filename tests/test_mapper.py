@@ -586,3 +586,20 @@ def test_half_a_name_resolves_among_the_devices_the_intent_can_act_on(mapper: Ma
                   ("HassClimateGetTemperature", {"name": "outside"}))
     assert mapped.status is Status.OK
     assert targets(mapped) == ("sensor.outdoor_temperature",)
+
+
+def test_half_a_name_with_its_kind_said_resolves(mapper: Mapper) -> None:
+    # "front" is half of the porch light's alias too; the command is for a lock
+    mapped = said(mapper, "lock the front", ("HassTurnOn", {"name": "front", "domain": "lock"}))
+    assert targets(mapped) == ("lock.front_door",)
+
+
+def test_half_a_rooms_name_from_the_model_resolves(mapper: Mapper) -> None:
+    mapped = said(mapper, "the kids want their room lights green",
+                  ("HassLightSet", {"area": "kids", "domain": "light", "color": "green"}))
+    assert mapped.status is Status.OK
+    assert set(targets(mapped)) == {"light.kids_night_light", "light.kids_ceiling"}
+    # from the templates, a room is named in full
+    rules = parse(("HassLightSet", {"area": "kids", "domain": "light", "color": "green"}),
+                  engine=Engine.RULES)
+    assert mapper.map(rules, STATES, NOW).status is Status.REJECTED
