@@ -41,6 +41,8 @@ class AudioSource:
     """A stream of 16 kHz mono int16 chunks; a context manager that releases what it holds."""
 
     name: str = "audio"  # shown in outcomes and errors: a path, "stdin", "mic:<device>"
+    # Heard in the room as it happens (a microphone): it also hears what this board plays.
+    live: bool = False
 
     def chunks(self) -> Iterator[Int16Array]:
         raise NotImplementedError
@@ -223,6 +225,8 @@ def decode_wav_bytes(payload: bytes, name: str = "wav") -> Int16Array:
 
 class MicSource(AudioSource):
     """A microphone through sounddevice (imported only here), chosen by name or index."""
+
+    live = True
 
     def __init__(self, device: str | int | None = None, chunk_ms: int = DEFAULT_CHUNK_MS) -> None:
         sd = _import_sounddevice()

@@ -15,6 +15,7 @@ import queue
 import shutil
 import subprocess
 import threading
+import time
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ TONES_HZ = {"wake": (880.0,), "done": (660.0, 990.0), "error": (440.0, 330.0)}
 SPEAK_TIMEOUT_S = 10.0  # espeak-ng renders a short reply in well under a second
 MAX_QUEUED_REPLIES = 8  # replies waiting to be rendered; more means espeak-ng cannot keep up
 CLOSE_TIMEOUT_S = 10.0
+# After a sound ends, the room still echoes it: a microphone next to the speaker is left
+# unheard this much longer.
+PLAYBACK_TAIL_MS = 300
 
 
 def tone(freqs_hz: tuple[float, ...], duration_ms: int = BEEP_MS) -> np.ndarray[Any, Any]:
@@ -123,16 +127,32 @@ class Feedback:
         if config.speak and self._espeak is None:
             log.warning("feedback.speak is on but espeak-ng is not installed; replies stay silent")
         self._speaking: subprocess.Popen[bytes] | None = None
+        self._quiet_at = 0.0  # time.monotonic() when what was played last has died away
+
+    def playing(self) -> bool:
+        """Whether a beep or a reply is sounding on this board (or just was): what the
+        board's own microphone hears now is our voice, not the user's."""
+        now = time.monotonic()
+        if self._speaking is not None:
+            if self._speaking.poll() is None:
+                return True
+            self._speaking = None  # just ended: its echo has the tail still to go
+            self._quiet_at = max(self._quiet_at, now + PLAYBACK_TAIL_MS / 1000)
+        return now < self._quiet_at
 
     def event(self, name: str) -> None:
         if not self.config.sounds or name not in TONES_HZ:
             return
+        samples = tone(TONES_HZ[name])
         try:
             import sounddevice  # needs the PortAudio library; optional at run time
 
-            sounddevice.play(tone(TONES_HZ[name]), BEEP_RATE_HZ)
+            sounddevice.play(samples, BEEP_RATE_HZ)
         except Exception as exc:  # no library, no device, device busy: stay silent
             log.debug("cannot play the %s sound: %s", name, exc)
+            return
+        self._quiet_at = time.monotonic() + (len(samples) / BEEP_RATE_HZ
+                                             + PLAYBACK_TAIL_MS / 1000)
 
     def say(self, text: str) -> None:
         if self._espeak is None or not text:

@@ -72,6 +72,7 @@ class VoiceLoop:
         self.recognizer = recognizer or make_recognizer(assistant, config)
         self.wake = _make_wake(config) if wake else None
         self.listening = True  # hermes/hotword/toggleOff pauses wake detection
+        self.muted_frames = 0  # heard from a microphone while this board played a sound
         if assistant.link is not None and toggles:
             assistant.link.subscribe(hermes.HOTWORD_TOGGLE_ON_TOPIC, self._on_toggle)
             assistant.link.subscribe(hermes.HOTWORD_TOGGLE_OFF_TOPIC, self._on_toggle)
@@ -95,6 +96,11 @@ class VoiceLoop:
         endpointer.reset(timeout=False)
         for frame in frontend.frames(source.chunks()):
             last_ms = frame.end_ms
+            if source.live and self.feedback.playing():
+                # The microphone hears our own beep or reply: not a command, not a wake phrase
+                # (the reply may well name a device: "turning off the kitchen lights").
+                self.muted_frames += 1
+                continue
             if frame.end_ms > awake_until_ms and command is None:
                 # Asleep: only the wake phrase matters.
                 if self.wake is not None and self.listening and self.wake.process(frame):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import time
 import wave
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from assistant.config import FeedbackConfig
 from assistant.feedback import (
     BEEP_MS,
     BEEP_RATE_HZ,
+    PLAYBACK_TAIL_MS,
     TONES_HZ,
     Feedback,
     RemoteFeedback,
@@ -51,6 +53,18 @@ def test_reply_is_spoken_by_espeak() -> None:
     assert fb._speaking is not None
     fb.close()
     assert fb._speaking.returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_playing_while_a_reply_sounds_and_its_echo_dies_away() -> None:
+    fb = Feedback(FeedbackConfig(speak=True))
+    assert not fb.playing()
+    fb.say("Turned off the kitchen lights and closed the blinds.")
+    assert fb.playing()
+    fb.close()  # waits until espeak-ng has finished
+    assert fb.playing()  # the room's echo: a moment longer
+    time.sleep(PLAYBACK_TAIL_MS / 1000 + 0.05)
+    assert not fb.playing()
 
 
 def wav_params(data: bytes) -> tuple[int, int, int, int, bytes]:

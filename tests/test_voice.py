@@ -129,3 +129,25 @@ def test_a_broken_file_is_reported_and_the_others_still_run(tmp_path: Path) -> N
     assert f"{broken}: truncated" in result.stderr
     outcome = json.loads(result.stdout.splitlines()[-1])
     assert outcome["status"] == "ok" and outcome["actions"][0]["targets"] == ["light.hallway"]
+
+
+class _LiveWav(WavSource):
+    live = True  # as a microphone: it would hear what the board plays
+
+
+def test_the_microphone_is_not_heard_while_the_board_plays_a_sound(
+        engine_free_config: Config) -> None:
+    assistant = Assistant(engine_free_config, publish=False)
+    loop = VoiceLoop(assistant, engine_free_config, wake=False)
+    loop.feedback.playing = lambda: True  # type: ignore[method-assign]
+    # our own reply, "turn off the kitchen lights", heard back by the microphone
+    with _LiveWav(AUDIO / "cmd_kitchen_off_us.wav") as source:
+        assert loop.run(source) == []
+    assert loop.muted_frames > 0
+    # a file is not a microphone: nothing in it is our own sound
+    with WavSource(AUDIO / "cmd_kitchen_off_us.wav") as source:
+        assert [o.status for o in loop.run(source)] == [Status.OK]
+    # and once the board is quiet the microphone is heard again
+    loop.feedback.playing = lambda: False  # type: ignore[method-assign]
+    with _LiveWav(AUDIO / "cmd_kitchen_off_us.wav") as source:
+        assert [o.status for o in loop.run(source)] == [Status.OK]
