@@ -8,6 +8,7 @@ lie in range, deny rules block, risky actions wait for a spoken "yes".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 
 from assistant.config import Area, Config, Entity
@@ -85,6 +86,20 @@ class _Repeat(Exception):
     """Internal: a model-only command that only says again what an earlier one did."""
 
 
+def _ends(parsed: ParsedIntent) -> list[int]:
+    return [v.end_char for v in parsed.slots.values() if v.end_char is not None]
+
+
+def _says_all_here(parsed: ParsedIntent, ctx: _Context) -> bool:
+    """"lock the back door and turn off all the lights": this command's own words say
+    "all", so the room of the one before is not carried over to it."""
+    ends = _ends(parsed)
+    if not ends or not ctx.utterance:
+        return False
+    said = ctx.utterance[ctx.read_to:max(ends)].lower()
+    return bool(set(re.findall(r"[a-z]+", said)) & ALL_WORDS)
+
+
 @dataclass
 class _Context:
     model_only: bool = False  # the parse came from the micro-LLM, not a template
@@ -93,6 +108,8 @@ class _Context:
     words: set[str] = field(default_factory=set)  # the utterance's words, normalised
     text: str = ""  # and in order
     last_area: str | None = None  # area id carried to later commands without a place
+    utterance: str = ""  # as said: slot offsets point into it
+    read_to: int = 0  # where the words of the commands before this one end in it
     spoken: list[str] = field(default_factory=list)
     mentioned: list[Entity] = field(default_factory=list)  # named outright in the utterance
     areas: list[Area] = field(default_factory=list)  # rooms named outright in the utterance
@@ -118,7 +135,8 @@ class Mapper:
         text = normalize(utterance).text
         words = set(text.split())
         ctx = _Context(model_only=parse.engine is not Engine.RULES,
-                       says_all=bool(words & ALL_WORDS), words=words, text=text)
+                       says_all=bool(words & ALL_WORDS), words=words, text=text,
+                       utterance=utterance)
         if ctx.model_only and utterance:
             ctx.mentioned, ctx.areas = mentions(self.resolver, utterance)
             # the model sometimes says one command twice ("nightstand lamp a little dimmer")
@@ -162,6 +180,7 @@ class Mapper:
                               actions=(Action(spec.name, {}, (), ()),))
             try:
                 action, risky_reason = self._one(spec, parsed, states, now, ctx)
+                ctx.read_to = max([ctx.read_to, *_ends(parsed)])
             except _Repeat:
                 continue
             except _Ungrounded as exc:
@@ -393,7 +412,8 @@ class Mapper:
                 slots.pop("domain", None)
                 slots["name"] = unused[0].name
                 return unused
-        if area_id is None and floor_id is None and ctx.last_area is not None:
+        if (area_id is None and floor_id is None and ctx.last_area is not None
+                and not _says_all_here(parsed, ctx)):
             carried = [e for e in pool
                        if e.area == ctx.last_area and fits(e, domain, device_class)]
             if ctx.model_only and any(name == spec.name and ids <= {e.id for e in carried}

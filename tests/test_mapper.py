@@ -603,3 +603,20 @@ def test_half_a_rooms_name_from_the_model_resolves(mapper: Mapper) -> None:
     rules = parse(("HassLightSet", {"area": "kids", "domain": "light", "color": "green"}),
                   engine=Engine.RULES)
     assert mapper.map(rules, STATES, NOW).status is Status.REJECTED
+
+
+def test_all_in_a_later_command_is_not_narrowed_to_the_room_before(mapper: Mapper) -> None:
+    def spoken(utterance: str) -> Parse:
+        at = utterance.index("lights")
+        return Parse((ParsedIntent("HassTurnOn", {
+            "name": SlotValue("Back Door", "back door", 9, 18), "domain": SlotValue("lock")}),
+            ParsedIntent("HassTurnOff", {"domain": SlotValue("light", "lights", at, at + 6)})),
+            Engine.RULES, 1.0)
+
+    every_said = "lock the back door and turn off all the lights"
+    every = mapper.map(spoken(every_said), STATES, NOW, utterance=every_said)
+    assert len(every.actions[1].targets) > 2
+    # without "all", the lights are those of the room just named (the kitchen)
+    near_said = "lock the back door and turn off the lights"
+    near = mapper.map(spoken(near_said), STATES, NOW, utterance=near_said)
+    assert near.actions[1].targets == ("light.kitchen_ceiling", "light.kitchen_counter")
