@@ -86,6 +86,24 @@ class _Repeat(Exception):
     """Internal: a model-only command that only says again what an earlier one did."""
 
 
+def _place_said_first(parse: Parse) -> Parse:
+    """"in the bathroom, turn on the light and the fan": a room said before every command
+    is the room of each command that names no place or device of its own."""
+    if len(parse.intents) < 2:
+        return parse
+    starts = [min((v.start_char for v in p.slots.values() if v.start_char is not None),
+                  default=None) for p in parse.intents]
+    # read as a later command's room, yet said before the first command's words
+    lead = [p.slots["area"] for p in parse.intents[1:] if "area" in p.slots
+            and (at := p.slots["area"].start_char) is not None
+            and starts[0] is not None and at < starts[0]]
+    if len(lead) != 1:
+        return parse
+    return replace(parse, intents=tuple(
+        p if p.slots.keys() & {"area", "floor", "name"}
+        else ParsedIntent(p.intent, {**p.slots, "area": lead[0]}) for p in parse.intents))
+
+
 def _ends(parsed: ParsedIntent) -> list[int]:
     return [v.end_char for v in parsed.slots.values() if v.end_char is not None]
 
@@ -164,6 +182,7 @@ class Mapper:
             parse = Parse(tuple(p for p, k in zip(parse.intents, kinds, strict=True)
                                 if k not in (IntentKind.CONFIRM, IntentKind.CANCEL)),
                           parse.engine, parse.confidence)  # "yes" inside a command: no answer
+        parse = _place_said_first(parse)
         asks = ctx.model_only and bare_question(utterance)
         dropped = 0
         for parsed in parse.intents:

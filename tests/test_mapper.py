@@ -620,3 +620,14 @@ def test_all_in_a_later_command_is_not_narrowed_to_the_room_before(mapper: Mappe
     near_said = "lock the back door and turn off the lights"
     near = mapper.map(spoken(near_said), STATES, NOW, utterance=near_said)
     assert near.actions[1].targets == ("light.kitchen_ceiling", "light.kitchen_counter")
+
+
+def test_a_room_said_before_every_command_is_each_ones_room(mapper: Mapper) -> None:
+    said_ = "in the bathroom, turn on the light and the fan"
+    heard = Parse((ParsedIntent("HassTurnOn", {"domain": SlotValue("light", "light", 29, 34)}),
+                   ParsedIntent("HassTurnOn", {"domain": SlotValue("fan", "fan", 43, 46),
+                                               "area": SlotValue("Bathroom", "bathroom", 7, 15)})),
+                  Engine.RULES, 0.85)
+    mapped = mapper.map(heard, STATES, NOW, utterance=said_)
+    assert [a.targets for a in mapped.actions] == [("light.bathroom_mirror",),
+                                                   ("fan.bathroom_extractor",)]
