@@ -157,7 +157,12 @@ class Recognizer:
             b = end if b == graph.final else b  # a command ends in `end`, then silence or talk
             # A free move carries no word: pocketsphinx takes a 3-tuple for those.
             trans.append((a, b, p**k, w) if w else (a, b, p**k))
-            if a == graph.start and w:  # the command may also begin after some garbage
+            # The command may also begin after some garbage, with one of the start's own words
+            # ("please", "hey", "could"), not with the verbs it shares with other states
+            # behind free moves (wordgraph.factor): garbage before those too, at this
+            # LEAD_TAX, heard two fixtures' "turn off the kitchen lights" as garbage + "flip
+            # kitchen lights".
+            if a == graph.start and w:
                 trans.append((lead, b, p**k, w))
         # Ending after a free move yields an empty result, so the way out of `end` is a word:
         # the silence the endpointer waited for, or garbage when the speaker carried on.

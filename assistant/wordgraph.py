@@ -1,13 +1,15 @@
-"""Takes a word graph with free moves; returns the smallest equivalent weighted graph without them.
+"""Takes a word graph with free moves; returns a small equivalent weighted graph for the search.
 
-pocketsphinx's finite-state search follows free (null) moves only when it computed their
-closure itself, which grammars made through its Python API never get, so results that
-end after a free move come back empty. Here free moves are removed by determinising the
-graph (which also merges the many templates that share their first words), the result is
-minimised (which merges shared endings), and every accepting state is folded into one
-final state, the only kind of end the search supports. Each word then gets a probability
-given its state, estimated from random sentences of the original graph, so that common
-phrasings beat contrived ones the templates happen to allow.
+pocketsphinx's finite-state search follows a free (null) move only one step: it expects
+their closure, which grammars made through its Python API never get. Here free moves are
+removed by determinising the graph (which also merges the many templates that share their
+first words), the result is minimised (which merges shared endings), and every accepting
+state gets one free move into a single final state, the only kind of end the search
+supports. Each word then gets a probability given its state, estimated from random
+sentences of the original graph, so that common phrasings beat contrived ones the
+templates happen to allow. Finally the word lists that many states share (the home's
+names, areas, numbers) are moved behind one free move each (`factor`): the search pays
+memory for every (state, word) pair, so this is where most of its memory goes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ from dataclasses import dataclass, field
 MAX_DFA_STATES = 500_000  # a safety stop: real grammars need a few thousand
 MAX_SAMPLE_WORDS = 40  # random sentences longer than this are cut (loops through "and")
 SMOOTHING = 0.5  # added to every word's count, so that unsampled words stay possible
+# When sharing a word list pays (see `factor`): the search's cost of a word is one model of
+# its last sound per sound that may follow it (~160 bytes each), counted here as the words
+# that may follow, up to FOLLOW_CAP; an extra state costs about SHARE_MIN of those in memory
+# and, as pocketsphinx visits every state every frame, in time. Chosen on the shipped home:
+# the recognizer's memory 70 -> 52 MB at the same speed (sharing every list: 48 MB, but
+# ~10 % slower).
+FOLLOW_CAP = 20
+SHARE_MIN = 100
 
 Arc = tuple[int, int, "str | None", float]  # from, to, word (None: a free move), probability
 
@@ -211,8 +221,9 @@ def _probabilities(delta: list[dict[str, int]], accepting: set[int],
 
 
 def optimize(g: WordGraph, samples: int = 0) -> WordGraph:
-    """An equivalent graph with no free moves, minimal states, a single final state, and
-    word probabilities estimated from `samples` random sentences of `g` (uniform if 0)."""
+    """An equivalent graph whose only free moves lead into its single final state, with
+    minimal states and word probabilities estimated from `samples` random sentences of `g`
+    (uniform if 0)."""
     delta, accepting = determinize(g)
     delta, accepting = minimize(_trim(delta, accepting), accepting)
     probs, stop = _probabilities(delta, accepting, sample(g, samples) if samples else [])
@@ -220,31 +231,36 @@ def optimize(g: WordGraph, samples: int = 0) -> WordGraph:
     arcs: list[Arc] = []
     for a, row in enumerate(delta):
         for w, b in row.items():
-            p = probs[a][w]
-            if delta[b] or b == 0:  # the state still leads on: keep it
-                arcs.append((a, b, w, p * (1.0 - stop[b]) if b in accepting else p))
-            if b in accepting:
-                arcs.append((a, final, w, p * stop[b]))
+            # A state that leads nowhere is the final state itself.
+            arcs.append((a, b if delta[b] or b == 0 else final, w, probs[a][w]))
+        if a in accepting and (row or a == 0):  # may end here or go on
+            arcs.append((a, final, None, stop[a]))
     used = {0, final} | {s for a, b, _, _ in arcs for s in (a, b)}
     num = {s: i for i, s in enumerate(sorted(used))}
     arcs = [(num[a], num[b], w, p) for a, b, w, p in arcs]
     return WordGraph(len(num), 0, num[final], arcs, {w for _, _, w, _ in arcs if w})
 
 
-def factor(g: WordGraph) -> WordGraph:
+def factor(g: WordGraph, min_saving: int = SHARE_MIN) -> WordGraph:
     """Shares word arcs that many states have in common behind one free move each.
 
     After minimisation the home's names still appear once for every state that can be
     followed by a name, and the search pays memory for every (state, word) pair. Arcs with
     the same word and target whose source states are the same set are moved to one new
     state, entered from each of those sources by a free move: the same sentences with a
-    fraction of the arcs. The shared words get the mean of their sources' probabilities.
+    fraction of the word arcs. Each source keeps its total probability on its free move;
+    the shared words get the mean of their sources' probabilities. Free moves stay one step
+    long: they lead from states of `g` into new states, which have words only. A list is
+    shared only where that saves `min_saving` word ends (see SHARE_MIN; 0: every list).
     """
     sources: dict[tuple[str | None, int], set[int]] = {}
     prob: dict[tuple[int, int, str | None], float] = {}
+    follow: dict[int, int] = {}
     for a, b, w, p in g.arcs:
         sources.setdefault((w, b), set()).add(a)
         prob[(a, b, w)] = prob.get((a, b, w), 0.0) + p
+        if w:
+            follow[a] = follow.get(a, 0) + 1
     groups: dict[frozenset[int], list[tuple[str | None, int]]] = {}
     for key, srcs in sources.items():
         if key[0] is not None and len(srcs) > 1:
@@ -254,8 +270,9 @@ def factor(g: WordGraph) -> WordGraph:
     n = g.n_states
     for group, keys in sorted(groups.items(), key=lambda kv: sorted(kv[0])):
         srcs = set(group)
-        if len(srcs) * len(keys) <= len(srcs) + len(keys):
-            continue  # sharing would not save anything
+        ends = sum(min(1 + follow.get(b, 0), FOLLOW_CAP) for _, b in keys)
+        if (len(srcs) - 1) * ends < min_saving:
+            continue  # too few word ends saved to pay for another state
         shared = n
         n += 1
         mass = {a: sum(prob[(a, b, w)] for w, b in keys) for a in srcs}
@@ -266,4 +283,31 @@ def factor(g: WordGraph) -> WordGraph:
             arcs.append((shared, b, w, p))
             moved |= {(a, b, w) for a in srcs}
     arcs += [(a, b, w, p) for (a, b, w), p in prob.items() if (a, b, w) not in moved]
-    return WordGraph(n, g.start, g.final, arcs, set(g.words))
+    return _bypass(WordGraph(n, g.start, g.final, arcs, set(g.words)))
+
+
+def _bypass(g: WordGraph) -> WordGraph:
+    """Drops states left with nothing but one free move: words into them go on directly."""
+    words: set[int] = set()
+    free: dict[int, list[tuple[int, float]]] = {}
+    for a, b, w, p in g.arcs:
+        if w:
+            words.add(a)
+        else:
+            free.setdefault(a, []).append((b, p))
+    via = {s: moves[0] for s, moves in free.items()
+           if len(moves) == 1 and s not in words and s not in (g.start, g.final)}
+    arcs: list[Arc] = []
+    for a, b, w, p in g.arcs:
+        if a in via:
+            continue
+        seen = set()
+        while b in via and b not in seen:  # a loop of such states leads nowhere either way
+            seen.add(b)
+            b, q = via[b]
+            p *= q
+        arcs.append((a, b, w, p))
+    used = {g.start, g.final} | {s for a, b, _, _ in arcs for s in (a, b)}
+    num = {s: i for i, s in enumerate(sorted(used))}
+    arcs = [(num[a], num[b], w, p) for a, b, w, p in arcs]
+    return WordGraph(len(num), num[g.start], num[g.final], arcs, set(g.words))

@@ -239,3 +239,11 @@ def test_a_renamed_device_is_recognized_after_a_rebuild(graph: WordGraph) -> Non
     assert recognizer.finish().text == "set the bedroom lamp to fifty percent"
 
 
+def test_sharing_word_lists_does_not_change_what_is_heard(graph: WordGraph) -> None:
+    plain = optimize(graph, samples=2000)  # each list spelt out at every state that uses it
+    shared = factor(plain, min_saving=0)  # every list that recurs is shared
+    assert sum(1 for a in shared.arcs if a[2]) < sum(1 for a in plain.arcs if a[2])
+    for g in (plain, shared):
+        result, committed = heard(Recognizer(g, AsrConfig()), "cmd_bedroom_lamp_50.wav")
+        assert result.text == "set the bedroom lamp to fifty percent"
+        assert committed and committed == result.text.split()[: len(committed)]
