@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
 from assistant.config import Area, Entity
-from assistant.resolve import DEVICE_WORDS, Resolver, key
+from assistant.resolve import DEVICE_WORDS, PICKING_SLOTS, Resolver, key
 from assistant.skills import IntentKind, IntentSpec, SlotType
 from assistant.structs import ParsedIntent, SlotScalar, SlotValue
 from assistant.textnorm import normalize
@@ -145,7 +145,7 @@ def named_instead(spec: IntentSpec, parsed: ParsedIntent, slots: Mapping[str, Sl
         return None
     entity = next(iter(others.values()))
     keep = {k: v for k, v in parsed.slots.items()
-            if k not in ("name", "area", "floor", "domain", "device_class")}
+            if k not in PICKING_SLOTS}
     return ParsedIntent(parsed.intent, {**keep, "name": SlotValue(entity.name)})
 
 
@@ -312,10 +312,8 @@ def picked_by_word(words: Set[str], found: Iterable[Entity], resolver: Resolver,
     """"how cold is it outside" read house-wide: of the devices found, the one whose name
     has a word the utterance says and no other found device's name has. Words of the
     skills (`common`), of rooms and of kinds of device pick nothing; None unless exactly
-    one device is picked."""
-    places = {w for a in resolver.areas for w in a.split()}
-    places |= {w for f in resolver.floors for w in f.split()}
-    said = {key(w) for w in words} - {key(w) for w in common} - places - set(DEVICE_WORDS)
+    one device is picked. `common` is in `key` form."""
+    said = {key(w) for w in words} - common - resolver.place_words - set(DEVICE_WORDS)
     said.discard("")
     picked = {e.id: e for e in found
               if said & {w for n in (e.name, *e.aliases) for w in key(n).split()}}

@@ -141,7 +141,8 @@ class Mapper:
         self.skills = skills
         self.config = config
         self.resolver = Resolver(config)
-        self.common = skill_words(config)  # words of commands, never of one device's name
+        # words of commands, never of one device's name (compared in `key` form)
+        self.common = {key(w) for w in skill_words(config)}
 
     def map(self, parse: Parse, states: States | None = None,
             now: dt.datetime | None = None, utterance: str = "") -> Mapped:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from assistant.config import Area, Config, Entity, Floor
 
+# Slots that only pick the devices a command acts on (not what it does to them).
+PICKING_SLOTS = frozenset({"name", "area", "floor", "domain", "device_class"})
 _ARTICLE_RE = re.compile(r"^(?:the|my|our|all(?: of)?(?: the)?|a|an)\s+")
 DEVICE_WORDS = {
     "light": "light", "lights": "light", "lamp": "light", "lamps": "light",
@@ -72,6 +74,7 @@ class Resolver:
             for spoken in {f.name, f.id, *f.aliases}:
                 self.floors[key(spoken)] = f
         self.area_by_id = {a.id: a for a in config.areas}
+        self.place_words = {w for spoken in (*self.areas, *self.floors) for w in spoken.split()}
 
     def area(self, spoken: str) -> Area | None:
         return self.areas.get(key(spoken))

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.config import load_config  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
+from assistant.resolve import PICKING_SLOTS  # noqa: E402
 from assistant.sentences import Case, check_case, load_cases  # noqa: E402
 from assistant.structs import Action, Outcome  # noqa: E402
 
@@ -49,10 +50,9 @@ def _same(a: Any, b: Any) -> bool:
     return str(a).lower() == str(b).lower()
 
 
-# Slots that only pick devices: where a case lists its devices, the devices acted on are
-# compared instead ("the dining room light" may come out as the room or as the light's name;
-# the same lamp goes on either way).
-PICKING_SLOTS = frozenset({"name", "area", "floor", "domain", "device_class"})
+# Where a case lists its devices, the slots that only pick devices (PICKING_SLOTS) are
+# compared through the devices acted on ("the dining room light" may come out as the room
+# or as the light's name; the same lamp goes on either way).
 
 
 def wrong_actions(case: Case, outcome: Outcome) -> int:

@@ -31,6 +31,7 @@ from assistant.audio import WavSource
 from assistant.config import AudioConfig, Config, VadConfig, load_config
 from assistant.frontend import Frontend
 from assistant.grammar import build_word_graph
+from assistant.resolve import PICKING_SLOTS
 from assistant.skills import home_lists, load_skills
 from assistant.vad import Endpointer, EventKind
 
@@ -90,10 +91,6 @@ def normalized(text: str) -> str:
     """Words with possessive and plural endings and spacing variants evened out."""
     text = text.replace("per cent", "percent").replace("nevermind", "never mind")
     return " ".join(w.removesuffix("'s").rstrip("s") for w in text.split())
-
-
-# Slots that only pick devices (as in nlu.py): the devices acted on are compared instead.
-PICKING_SLOTS = frozenset({"name", "area", "floor", "domain", "device_class"})
 
 
 class ActionJudge:

@@ -50,19 +50,17 @@ def test_no_repair(repairer: Repairer, said: str) -> None:
     assert repaired.text == said and repaired.edits == ()
 
 
-def test_offsets_point_into_what_was_said(repairer: Repairer) -> None:
-    said = "set the office lamp to thirty no forty percent"
+@pytest.mark.parametrize(("said", "meant", "heard"), [
+    ("set the office lamp to thirty no forty percent", "forty", "forty"),
+    ("heat to twenty won degrees", "twenty one", "twenty won"),
+])
+def test_offsets_point_into_what_was_said(repairer: Repairer, said: str, meant: str,
+                                          heard: str) -> None:
     repaired = repairer.repair(said)
-    at = repaired.text.index("forty")
+    at = repaired.text.index(meant)
     start = repaired.to_input(at)
-    end = repaired.to_input(at + len("forty"), end=True)
-    assert said[start:end] == "forty"
-    said = "heat to twenty won degrees"
-    repaired = repairer.repair(said)
-    at = repaired.text.index("twenty one")
-    start = repaired.to_input(at)
-    end = repaired.to_input(at + len("twenty one"), end=True)
-    assert said[start:end] == "twenty won"
+    end = repaired.to_input(at + len(meant), end=True)
+    assert said[start:end] == heard
 
 
 def test_assistant_acts_on_the_repair() -> None:
