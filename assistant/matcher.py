@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hassil import Intents, RecognizeResult, TextSlotList, TextSlotValue, recognize_all
+from hassil.intents import RangeSlotList
 from hassil.models import UnmatchedTextEntity
 
 from assistant.config import Config
@@ -130,6 +131,11 @@ class TemplateMatcher:
                     extra.append(TextSlotValue.from_tuple((norm, v.value_out)))
             lists[list_name] = TextSlotList(name=list_name, values=[*slot_list.values, *extra])
         self.intents: Intents = skills.hassil_intents(lists)
+        for slot_list in self.intents.slot_lists.values():
+            if isinstance(slot_list, RangeSlotList):
+                # The normaliser has already written spoken numbers as digits; hassil's own
+                # table of number words (10 MB for the 0-1000 lists) would never be used.
+                slot_list.words = False
         self.index = TemplateIndex(self.intents)
         self.vocabulary = self._vocabulary(skills, lists)
         self.template_words = self._vocabulary(skills, {})

@@ -7,8 +7,9 @@ rules), so the engines are compared on the same resolved actions. Per engine and
 exact (the case passes exactly as `assistant test-sentences` checks it), wrong actions
 (an action that does not belong to the expected ones: "should not have happened"),
 rejected (no action at all), latency p50/p95 per utterance, micro-LLM runs per utterance
-and per-run latency, and the process's peak resident memory. Each engine runs in its own
-process so that memory figures do not mix.
+and per-run latency, and peak resident memory: of `assistant parse` fed every sentence
+(the product's process) and of the benchmark's own process (which also holds the cases
+and results). Each engine runs in its own process so that memory figures do not mix.
 """
 
 from __future__ import annotations
@@ -75,7 +76,19 @@ def wrong_actions(case: Case, outcome: Outcome) -> int:
     return wrong
 
 
+def service_rss_mb(engine: str, files: list[Path]) -> float:
+    """Peak resident memory of `assistant parse --engine ENGINE` fed every sentence on
+    stdin: the product's own process, without this benchmark's cases and results. Run
+    before this process has any other child, so the children's peak is that one's."""
+    text = "".join(s + "\n" for path in files for case in load_cases(path).tests
+                   for s in case.sentences)
+    subprocess.run([sys.executable, "-m", "assistant", "parse", "--engine", engine], input=text,
+                   capture_output=True, text=True, check=True, cwd=ROOT)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def run_engine(engine: str, files: list[Path], models: Path | None = None) -> dict[str, Any]:
+    service_mb = service_rss_mb(engine, files) if models is None else None
     config = load_config(ROOT / "config.yaml")
     if models is not None:  # a candidate model, before it is installed
         config = replace(config, understanding=replace(config.understanding,
@@ -118,6 +131,7 @@ def run_engine(engine: str, files: list[Path], models: Path | None = None) -> di
         "engine": engine, "sets": sets,
         "lm_run_ms_p50": pct(all_run_ms, 50), "lm_run_ms_p95": pct(all_run_ms, 95),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "service_rss_mb": service_mb,
     }
 
 
@@ -131,8 +145,12 @@ def table(results: list[dict[str, Any]]) -> str:
                          f"{s['ms_p95']:.2f} |")
     lines.append("")
     for r in results:
+        service = (f"{r['service_rss_mb']:.0f} MB" if r["service_rss_mb"] is not None
+                   else "not measured for a candidate model")
         lines.append(f"{r['engine']}: micro-LLM run p50 {r['lm_run_ms_p50']:.3f} ms, "
-                     f"p95 {r['lm_run_ms_p95']:.3f} ms; peak RSS {r['max_rss_mb']:.0f} MB")
+                     f"p95 {r['lm_run_ms_p95']:.3f} ms; peak RSS of `assistant parse` over "
+                     f"every sentence {service}, of this benchmark's process "
+                     f"{r['max_rss_mb']:.0f} MB")
     return "\n".join(lines)
 
 

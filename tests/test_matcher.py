@@ -100,6 +100,24 @@ def test_exact_template_hits_with_canonical_values_and_input_spans(
     assert slots_with_spans(text, parse) == expected
 
 
+@pytest.mark.parametrize(("text", "slot", "value"), [
+    ("set the heating to twenty one and a half", "temperature", 21.5),
+    ("set the heating to nineteen point five degrees", "temperature", 19.5),
+    ("set the heating to four hundred and fifty degrees", "temperature", 450),
+    ("set the kitchen lights to one hundred percent", "brightness", 100),
+    ("set the volume to seventy", "volume_level", 70),
+])
+def test_spoken_numbers_fill_number_slots(matcher: TemplateMatcher, text: str, slot: str,
+                                          value: float) -> None:
+    """Number words reach the templates as the normaliser's digits (hassil's own table of
+    number words is switched off), over the lists' whole range."""
+    parse = matcher.match(text)
+    assert parse.engine is Engine.RULES and parse.confidence == EXACT_CONFIDENCE
+    assert parse.intents[0].slots[slot].value == value
+    assert all(not sl.words for sl in matcher.intents.slot_lists.values()
+               if isinstance(sl, RangeSlotList))
+
+
 def test_several_commands_split_on_connectors_keep_input_spans(matcher: TemplateMatcher) -> None:
     text = "um turn off the kitchen lights and uh close the blinds"
     parse = matcher.match(text)
