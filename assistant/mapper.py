@@ -16,6 +16,7 @@ from assistant.grounding import (
     ALL_WORDS,
     EXCEPT_WORDS,
     KIND_WORDS,
+    Regrounded,
     bare_question,
     elsewhere,
     enum_said,
@@ -36,7 +37,7 @@ from assistant.grounding import (
 from assistant.payload import PayloadError, render_payload, render_topic
 from assistant.repairs import skill_words
 from assistant.replies import rejection_speech, setting
-from assistant.resolve import DEVICE_WORDS, PLURALS, Resolver, key
+from assistant.resolve import DEVICE_WORDS, PICKING_SLOTS, PLURALS, Resolver, key
 from assistant.safety import judge
 from assistant.skills import IntentKind, IntentSpec, SkillSet, SlotType
 from assistant.slotcheck import (
@@ -349,6 +350,24 @@ class Mapper:
         resolves; None otherwise."""
         found = reground(spec, parsed, str(failure), ctx.mentioned, ctx.areas, ctx.used,
                          room_tried="area" in ctx.tried)
+        if (found is None or found.by_room) and str(failure).startswith("unknown device"):
+            allowed = set(spec.domains)
+            fits = {e.id for e in ctx.mentioned if not allowed or e.domain in allowed}
+            if len(fits) == 1 and (spec.name, fits) in ctx.acted:
+                # "star lamp off now, she's fast asleep" read as two commands, the second on
+                # "fast": the one device named is already done
+                raise _Repeat
+            pool = [e for e in self.resolver.exposed
+                    if (not allowed or e.domain in allowed) and e.id not in ctx.used]
+            picked = (picked_by_word(ctx.words, pool, self.resolver, self.common)
+                      if "name" in spec.slots and not ctx.mentioned else None)
+            if picked is not None:
+                # "the bathroom is all steamed up, put the extractor on": a word of one
+                # device's name ("Extractor Fan") that the model did not copy
+                keep = {k: v for k, v in parsed.slots.items() if k not in PICKING_SLOTS}
+                found = Regrounded(ParsedIntent(parsed.intent,
+                                                {**keep, "name": SlotValue(picked.name)}),
+                                   by_room=False)
         if found is None:
             return None
         if found.by_room:

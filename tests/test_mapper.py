@@ -631,3 +631,27 @@ def test_a_room_said_before_every_command_is_each_ones_room(mapper: Mapper) -> N
     mapped = mapper.map(heard, STATES, NOW, utterance=said_)
     assert [a.targets for a in mapped.actions] == [("light.bathroom_mirror",),
                                                    ("fan.bathroom_extractor",)]
+
+
+def test_a_miscopied_name_gives_way_to_a_word_of_one_devices_name(mapper: Mapper) -> None:
+    # the model copied "bathroom is"; "extractor" is a word of one device's name only
+    mapped = said(mapper, "the bathroom is all steamed up, put the extractor on",
+                  ("HassTurnOn", {"name": "bathroom is"}))
+    assert mapped.status is Status.OK
+    assert targets(mapped) == ("fan.bathroom_extractor",)
+    # a word that names nothing here still names nothing
+    unknown = said(mapper, "the bathroom is all steamed up, put the humidifier on",
+                   ("HassTurnOn", {"name": "humidifier"}))
+    assert unknown.status is Status.REJECTED and unknown.reason == "unknown device: humidifier"
+
+
+def test_a_second_reading_of_the_one_device_named_is_not_refused(mapper: Mapper) -> None:
+    # "fast" of "fast asleep" read as a second device: the one device named is done once
+    mapped = said(mapper, "star lamp off now, she's fast asleep",
+                  ("HassTurnOff", {"name": "star"}), ("HassTurnOff", {"name": "fast"}))
+    assert mapped.status is Status.OK
+    assert targets(mapped) == ("light.kids_night_light",)
+    # with no device named outright, the unknown second name still refuses the whole
+    refused = said(mapper, "star off, fast",
+                   ("HassTurnOff", {"name": "star"}), ("HassTurnOff", {"name": "fast"}))
+    assert refused.status is Status.REJECTED
