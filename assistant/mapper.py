@@ -255,6 +255,11 @@ class Mapper:
             targets = self._targets(spec, parsed, slots, ctx)
         except Rejected as exc:
             regrounded = self._reground(spec, parsed, ctx, exc) if ctx.model_only else None
+            if regrounded is None and ctx.model_only and spec.kind is IntentKind.STATE \
+                    and str(exc).startswith("no "):
+                # "the office is warm enough now, switch off the space heater": a remark read
+                # as a question about a room with nothing to ask; asking changes nothing
+                raise _Ungrounded(str(exc)) from None
             if regrounded is None:
                 raise
             parsed, slots = regrounded

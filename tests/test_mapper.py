@@ -655,3 +655,17 @@ def test_a_second_reading_of_the_one_device_named_is_not_refused(mapper: Mapper)
     refused = said(mapper, "star off, fast",
                    ("HassTurnOff", {"name": "star"}), ("HassTurnOff", {"name": "fast"}))
     assert refused.status is Status.REJECTED
+
+
+def test_a_question_about_a_room_with_nothing_to_ask_is_dropped_from_a_longer_command(
+        mapper: Mapper) -> None:
+    office_question = ("HassClimateGetTemperature", {"area": "office",
+                                                     "device_class": "temperature"})
+    mapped = said(mapper, "the office is warm enough now, switch off the space heater",
+                  office_question, ("HassTurnOff", {"name": "Space Heater"}))
+    assert mapped.status is Status.OK
+    assert targets(mapped) == ("switch.office_heater",)
+    assert "didn't catch the rest" in mapped.speech
+    # asked alone, the answer says why there is none
+    alone = said(mapper, "is it warm in the office", office_question)
+    assert alone.status is Status.REJECTED and alone.reason == "no devices in the Office"
