@@ -35,6 +35,12 @@ PRESET_WORDS: dict[tuple[str, SlotScalar | None], set[str]] = {
                         "going"},
     ("position", 50): {"half", "halfway"},
 }
+# Phrases that say a preset although their words belong to another ("draw back").
+PRESET_PHRASES: dict[tuple[str, SlotScalar | None], tuple[str, ...]] = {
+    ("position", 100): ("draw back", "pull back", "draw open", "pull open", "roll up",
+                        "pull up"),
+    ("position", 0): ("roll down", "pull down", "pull shut", "draw shut"),
+}
 # Words that name (or clearly imply) a kind of device: a model-only command that names no
 # device and no place must still contain one for the kind it acts on.
 KIND_WORDS = {
@@ -98,12 +104,23 @@ def bare_question(utterance: str) -> bool:
 
 
 def unsaid_preset(parsed: ParsedIntent, slots: Mapping[str, SlotScalar],
-                  words: Set[str]) -> bool:
-    """A preset value ("close" -> position 0) that no word of the utterance implies."""
+                  words: Set[str], text: str = "") -> bool:
+    """A preset value ("close" -> position 0) that no word of the utterance implies, or
+    that a phrase of it contradicts ("draw back the curtains" opens them)."""
+    def said(phrases: Iterable[str]) -> bool:
+        return any(f" {phrase} " in f" {text} " for phrase in phrases)
+
     for name, sv in parsed.slots.items():
-        cue = PRESET_WORDS.get((name, slots.get(name)))
-        if (cue is not None and sv.start_char is None and not words & cue
-                and str(slots.get(name)) not in words):
+        value = slots.get(name)
+        cue = PRESET_WORDS.get((name, value))
+        if cue is None or sv.start_char is not None:
+            continue
+        mine = said(PRESET_PHRASES.get((name, value), ()))
+        others = said(p for (slot, v), ps in PRESET_PHRASES.items()
+                      if slot == name and v != value for p in ps)
+        if others and not mine:
+            return True
+        if not words & cue and str(value) not in words and not mine:
             return True
     return False
 

@@ -322,7 +322,8 @@ class Mapper:
         pair of opposites nobody said is refused; an unsaid kind of device gives way to
         the one device, or else the one kind, said; a lone command's room said outright
         is its room."""
-        if (unsaid_preset(parsed, slots, ctx.words) or polarity_unsaid(spec.name, ctx.words)
+        if (unsaid_preset(parsed, slots, ctx.words, ctx.text)
+                or polarity_unsaid(spec.name, ctx.words)
                 or unasked(spec, ctx.words)):
             raise _Ungrounded("not understood")
         if spec.kind is IntentKind.DEVICE and "name" not in parsed.slots and not any(

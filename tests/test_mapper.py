@@ -669,3 +669,17 @@ def test_a_question_about_a_room_with_nothing_to_ask_is_dropped_from_a_longer_co
     # asked alone, the answer says why there is none
     alone = said(mapper, "is it warm in the office", office_question)
     assert alone.status is Status.REJECTED and alone.reason == "no devices in the Office"
+
+
+def test_a_preset_a_phrase_of_the_utterance_contradicts_is_refused(mapper: Mapper) -> None:
+    # "draw" is a closing word, but "draw back the curtains" opens them
+    closing = ("HassSetPosition", {"area": "bedroom", "device_class": "curtain",
+                                   "position": 0})
+    assert said(mapper, "draw back the curtains in the bedroom", closing).status \
+        is Status.REJECTED
+    assert targets(said(mapper, "draw the bedroom curtains please", closing)) == (
+        "cover.bedroom_curtains",)
+    opening = ("HassSetPosition", {"area": "bedroom", "device_class": "curtain",
+                                   "position": 100})
+    assert targets(said(mapper, "draw back the curtains in the bedroom", opening)) == (
+        "cover.bedroom_curtains",)
