@@ -17,15 +17,19 @@ from typing import Any
 
 from assistant.config import Config
 from assistant.errors import ModelError
+from assistant.grounding import KIND_WORDS, MAX_NAME_WORDS
 from assistant.guard import refusal
 from assistant.matcher import TemplateMatcher
 from assistant.repairs import Repairer, home_names, skill_words
+from assistant.resolve import DEVICE_WORDS, key
 from assistant.skills import SkillSet
 from assistant.structs import Engine, Parse, ParsedIntent, moved
+from assistant.textnorm import normalize
 
 log = logging.getLogger(__name__)
 
 EXACT_HIT = 0.97  # rules confidence at or above which the template result is final
+REMARK_CONFIDENCE = 0.75  # how sure the model must be that a part around a command is none
 
 
 class Understanding:
@@ -36,6 +40,9 @@ class Understanding:
         self.matcher = TemplateMatcher(skills, config)
         self.min_confidence = config.understanding.min_confidence
         self.repairer = Repairer(home_names(config), skill_words(config))
+        self._device_names = {key(n) for e in config.entities for n in (e.name, *e.aliases)}
+        self._place_names = {key(n) for p in (*config.areas, *config.floors)
+                             for n in (p.name, *p.aliases)}
         self.lm: Any = None
         self.lm_error: str | None = None
         if self.engine is not Engine.RULES:
@@ -83,6 +90,9 @@ class Understanding:
             # model read on its own counts only if the whole reading has it too (a remark
             # around a command, read alone, is not a command)
             return pieces
+        among = self._among_remarks(text)
+        if among is not None:
+            return among
         if lm_parse.intents:
             return replace(lm_parse, engine=Engine.LM)
         if pieces is not None:
@@ -132,6 +142,50 @@ class Understanding:
             intents += [moved(p, shift, shift) for p in parse.intents]
         return Parse(tuple(intents), Engine.RULES if exact else Engine.LM, confidence), guessed
 
+    def _among_remarks(self, text: str) -> Parse | None:
+        """"front light on, the delivery is coming": one part an exact template hit, and
+        every other part a remark the model is sure is no command. The hit alone (its
+        offsets in the whole text); None otherwise."""
+        segments = split_commands(text)
+        if not 2 <= len(segments) <= MAX_SEGMENTS:
+            return None
+        hit: Parse | None = None
+        remarks: list[str] = []
+        for start, piece in segments:
+            parse = self.matcher.match(piece, tolerant=False)
+            if parse.intents and parse.confidence >= EXACT_HIT:
+                if hit is not None:
+                    return None  # several commands: the list reading's job
+                shift = partial(operator.add, start)
+                hit = replace(parse, intents=tuple(moved(p, shift, shift)
+                                                   for p in parse.intents))
+                continue
+            remarks.append(piece)
+        if hit is None:
+            return None
+        named = any("name" in p.slots for p in hit.intents)
+        for piece in remarks:
+            devices, places = self._said(piece)
+            if devices or (places and not named):
+                # "bathroom's empty, lights off", "..., the kitchen lights": the part says
+                # where or what, so it is part of the command, not a remark
+                return None
+            remark = self.lm.parse(piece)
+            if remark.intents or remark.reason != "not understood" or (
+                    remark.confidence < REMARK_CONFIDENCE):
+                return None
+        return hit
+
+    def _said(self, piece: str) -> tuple[bool, bool]:
+        """Whether a part names a device or a kind of device; whether it names a place."""
+        words = normalize(piece).text.split()
+        if set(words) & _KIND_WORDS:
+            return True, False
+        keys = key(" ".join(words)).split()
+        spans = {" ".join(keys[i:i + n]) for n in range(1, MAX_NAME_WORDS + 1)
+                 for i in range(len(keys) - n + 1)}
+        return bool(spans & self._device_names), bool(spans & self._place_names)
+
     def _with_verb(self, before: tuple[int, str], part: tuple[int, str]) -> Parse | None:
         """"turn off the christmas tree, the tv and the floor lamp": a part with no verb of
         its own, read with the verb that opened the list. Offsets point into the original
@@ -162,6 +216,7 @@ class Understanding:
 _SEGMENT_RE = re.compile(r"\s*(?:,|;|\band then\b|\bafter that\b|\band also\b|\band\b|"
                          r"\bthen\b|\balso\b|\bplus\b)\s*", re.IGNORECASE)
 MAX_SEGMENTS = 4
+_KIND_WORDS = frozenset(DEVICE_WORDS).union(*KIND_WORDS.values())
 # A part that opens with one of these has no verb of its own ("..., the tv and the lamp").
 _VERBLESS_OPENINGS = frozenset({"the", "my", "our", "a", "all", "every"})
 

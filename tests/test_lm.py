@@ -6,6 +6,7 @@ import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -324,3 +325,33 @@ def test_auto_takes_parts_that_are_each_an_exact_template_hit(skills: SkillSet) 
     assert parse.engine is Engine.RULES
     assert [(p.intent, p.slots["name"].value) for p in parse.intents] == [
         ("HassTurnOff", "Floor Lamp"), ("HassTurnOn", "Desk Lamp")]
+
+
+@pytest.fixture(scope="module")
+def understanding(skills: SkillSet) -> Any:
+    from assistant.understanding import Understanding
+
+    return Understanding(skills, load_config(REPO / "config.yaml"), "auto")
+
+
+def test_auto_takes_a_command_among_remarks(understanding: Any) -> None:
+    text = "front light on, the delivery is coming"
+    parse = understanding.understand(text)
+    assert parse.engine is Engine.RULES
+    [command] = parse.intents
+    assert (command.intent, command.slots["name"].value) == ("HassTurnOn", "Porch Light")
+    assert text[command.slots["name"].start_char:command.slots["name"].end_char] == (
+        "front light")
+    # a place in the remark is fine when the command names its device
+    parse = understanding.understand("i want to go into the garden, unlock the back door")
+    assert [(p.intent, p.slots["name"].value) for p in parse.intents] == [
+        ("HassTurnOff", "Back Door")]
+
+
+@pytest.mark.parametrize("text", [
+    "bathroom's empty, lights off",  # the remark is where the lights are
+    "the kitchen speaker, resume please",  # the remark is what to resume
+    "in the bathroom, turn on the light and the fan",  # "the fan" is a command's item
+])
+def test_a_part_that_says_where_or_what_is_no_remark(understanding: Any, text: str) -> None:
+    assert understanding._among_remarks(text) is None
