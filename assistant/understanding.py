@@ -41,8 +41,8 @@ class Understanding:
         self.min_confidence = config.understanding.min_confidence
         self.repairer = Repairer(home_names(config), skill_words(config))
         self._device_names = {key(n) for e in config.entities for n in (e.name, *e.aliases)}
-        self._place_names = {key(n) for p in (*config.areas, *config.floors)
-                             for n in (p.name, *p.aliases)}
+        self._place_names = {key(n) for a in config.areas for n in (a.name, *a.aliases)}
+        self._place_names |= {key(n) for f in config.floors for n in (f.name, *f.aliases)}
         self.lm: Any = None
         self.lm_error: str | None = None
         if self.engine is not Engine.RULES:
