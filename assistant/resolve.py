@@ -75,15 +75,21 @@ class Resolver:
                 self.floors[key(spoken)] = f
         self.area_by_id = {a.id: a for a in config.areas}
         self.place_words = {w for spoken in (*self.areas, *self.floors) for w in spoken.split()}
+        self.name_words = {w for spoken in self.by_name for w in spoken.split()}
 
     def area(self, spoken: str) -> Area | None:
         return self.areas.get(key(spoken))
 
     def area_part(self, spoken: str) -> Area | None:
-        """The one room whose name has every spoken word ("the kids" of the kids room)."""
+        """The one room whose name has every spoken word that names a place ("the kids"
+        and "the kids are" of the kids room); the other words, if any, must name nothing
+        here (no device, no kind of device)."""
         words = key(spoken).split()
-        hits = {a.id: a for k, a in self.areas.items() if words and all(
-            w in k.split() for w in words)}
+        places = [w for w in words if w in self.place_words]
+        rest = set(words) - set(places)
+        if not places or rest & (self.name_words | set(DEVICE_WORDS)):
+            return None
+        hits = {a.id: a for k, a in self.areas.items() if all(w in k.split() for w in places)}
         return next(iter(hits.values())) if len(hits) == 1 else None
 
     def floor(self, spoken: str) -> Floor | None:

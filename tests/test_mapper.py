@@ -683,3 +683,21 @@ def test_a_preset_a_phrase_of_the_utterance_contradicts_is_refused(mapper: Mappe
                                    "position": 100})
     assert targets(said(mapper, "draw back the curtains in the bedroom", opening)) == (
         "cover.bedroom_curtains",)
+
+
+@pytest.mark.parametrize(("area", "expected"), [
+    ("the kids are", "kids_room"),  # "are" names nothing here
+    ("the kids", "kids_room"),
+    ("kitchen counter", None),  # "counter" is a word of a device's name: not a room's part
+    ("their room", None),  # "room" is a word of several rooms
+])
+def test_a_room_copied_with_words_that_name_nothing(mapper: Mapper, area: str,
+                                                    expected: str | None) -> None:
+    found = mapper.resolver.area_part(area)
+    assert (found.id if found is not None else None) == expected
+
+
+def test_a_model_room_copied_with_a_word_too_many_resolves(mapper: Mapper) -> None:
+    mapped = said(mapper, "the kids are asleep, turn the lights off in their room",
+                  ("HassTurnOff", {"area": "the kids are", "domain": "light"}))
+    assert set(targets(mapped)) == {"light.kids_night_light", "light.kids_ceiling"}
