@@ -26,6 +26,8 @@ _COMMAND_VERBS = frozenset({"turn", "switch", "open", "close", "shut", "lock", "
                             "pause", "play", "activate", "run", "kill", "make", "brighten"})
 _SUBJECTS = frozenset({"i", "we", "he", "she", "they", "someone", "somebody", "mum", "mom",
                        "dad", "i've", "we've", "they've", "she's", "he's"})
+# A subject after one of these asks ("can we have the lights on", "could i have ...").
+_MODALS = frozenset({"can", "could", "may", "might", "would", "will", "shall"})
 # Real past tenses of command verbs (and perfect/progressive helpers) after a subject.
 _PAST = re.compile(r"^(?:turned|switched|opened|closed|locked|unlocked|started|stopped|paused|"
                    r"dimmed|killed|shut|had|have|was|were|did)$")
@@ -59,6 +61,8 @@ def refusal(text: str) -> str | None:
             return NEGATED
     # "I turned off ...", "we just left the lights on", "mum wants the heating on"
     for i, w in enumerate(words[:3]):
+        if i > 0 and words[i - 1] in _MODALS:
+            continue  # "can we have the lights on": a request
         if w in _SUBJECTS and any(_PAST.match(x) for x in words[i + 1:i + 4]):
             return NARRATION
     # "the lights at work were flickering", "the heating had been on": something that went
