@@ -241,7 +241,9 @@ class LMSession:
         elif stats.stop is StopReason.MAX_TOKENS:
             parse = Parse((), Engine.LM, 0.0, NOT_UNDERSTOOD)
         elif confidence < self.lm.min_confidence:
-            parse = Parse((), Engine.LM, confidence, f"not sure (confidence {confidence:.2f})")
+            unsure = to_parsed(constraint.actions, words, self.lm.vocab.rules, text)
+            parse = Parse((), Engine.LM, confidence, f"not sure (confidence {confidence:.2f})",
+                          unsure=unsure)
         else:
             intents = to_parsed(constraint.actions, words, self.lm.vocab.rules, text)
             parse = Parse(intents, Engine.LM, confidence)

@@ -37,7 +37,7 @@ from assistant.grounding import (
 from assistant.payload import PayloadError, render_payload, render_topic
 from assistant.repairs import skill_words
 from assistant.replies import rejection_speech, setting
-from assistant.resolve import DEVICE_WORDS, PICKING_SLOTS, PLURALS, Resolver, key
+from assistant.resolve import DEVICE_WORDS, PICKING_SLOTS, PLURALS, NameMatch, Resolver, key
 from assistant.safety import judge
 from assistant.skills import IntentKind, IntentSpec, SkillSet, SlotType
 from assistant.slotcheck import (
@@ -429,6 +429,12 @@ class Mapper:
             match = r.name(spoken, {domain} if domain in allowed else allowed)
             if match is None:
                 raise Rejected(f"unknown device: {spoken}")
+            if ctx.model_only and ctx.single and key(spoken) not in r.by_name:
+                named = {e.id: e for e in ctx.mentioned if not allowed or e.domain in allowed}
+                if len(named) == 1 and not named.keys() & {e.id for e in match.entities}:
+                    # "is the space heater running in the office": "office" is half of the
+                    # office blind's name, but the space heater is named in full
+                    match = NameMatch(tuple(named.values()))
             found = [e for e in match.entities if not allowed or e.domain in allowed]
             if not found:
                 raise Rejected(f"{match.entities[0].name} can't do that")

@@ -72,6 +72,7 @@ class Parse:
     confidence: float  # 0..1; 1.0 for an exact template hit
     reason: str | None = None
     unknown_names: tuple[str, ...] = ()  # spoken names that matched nothing in the home
+    unsure: tuple[ParsedIntent, ...] = ()  # the model's reading when below its bar
 
 
 @dataclass(frozen=True)

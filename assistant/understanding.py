@@ -17,18 +17,19 @@ from typing import Any
 
 from assistant.config import Config
 from assistant.errors import ModelError
-from assistant.grounding import KIND_WORDS, MAX_NAME_WORDS
+from assistant.grounding import KIND_WORDS, MAX_NAME_WORDS, bare_question
 from assistant.guard import refusal
 from assistant.matcher import TemplateMatcher
 from assistant.repairs import Repairer, home_names, skill_words
 from assistant.resolve import DEVICE_WORDS, key
-from assistant.skills import SkillSet
+from assistant.skills import IntentKind, SkillSet
 from assistant.structs import Engine, Parse, ParsedIntent, moved
 from assistant.textnorm import normalize
 
 log = logging.getLogger(__name__)
 
 EXACT_HIT = 0.97  # rules confidence at or above which the template result is final
+QUESTION_CONFIDENCE = 0.3  # the model's bar for a plain question that only asks
 REMARK_CONFIDENCE = 0.75  # how sure the model must be that a part around a command is none
 
 
@@ -37,6 +38,7 @@ class Understanding:
 
     def __init__(self, skills: SkillSet, config: Config, engine: str) -> None:
         self.engine = Engine(engine)
+        self.skills = skills
         self.matcher = TemplateMatcher(skills, config)
         self.min_confidence = config.understanding.min_confidence
         self.repairer = Repairer(home_names(config), skill_words(config))
@@ -81,6 +83,7 @@ class Understanding:
             parse: Parse = self.lm.parse(text)
             return parse
         lm_parse: Parse = self.lm.parse(text)  # already empty when below min_confidence
+        lm_parse = self._question(text, lm_parse)
         pieces, guessed = self._by_segments(text)
         if pieces is not None and pieces.engine is Engine.RULES:
             return pieces  # every part an exact template hit: certain, as for a whole one
@@ -141,6 +144,17 @@ class Understanding:
             shift = partial(operator.add, start)  # the part's offsets, in the whole text
             intents += [moved(p, shift, shift) for p in parse.intents]
         return Parse(tuple(intents), Engine.RULES if exact else Engine.LM, confidence), guessed
+
+    def _question(self, text: str, parse: Parse) -> Parse:
+        """"did i leave the kitchen lights on": a plain question the model read as one, a
+        little below its bar. Asking changes nothing in the home, so a reading that only
+        asks may be taken on less certainty; the mapper still ties it to what was said."""
+        asks = parse.unsure and all(
+            (spec := self.skills.specs.get(p.intent)) is not None
+            and spec.kind is IntentKind.STATE for p in parse.unsure)
+        if not asks or parse.confidence < QUESTION_CONFIDENCE or not bare_question(text):
+            return parse
+        return Parse(parse.unsure, Engine.LM, parse.confidence)
 
     def _among_remarks(self, text: str) -> Parse | None:
         """"front light on, the delivery is coming": one part an exact template hit, and

@@ -355,3 +355,15 @@ def test_auto_takes_a_command_among_remarks(understanding: Any) -> None:
 ])
 def test_a_part_that_says_where_or_what_is_no_remark(understanding: Any, text: str) -> None:
     assert understanding._among_remarks(text) is None
+
+
+def test_a_plain_question_is_taken_a_little_below_the_models_bar(understanding: Any) -> None:
+    from assistant.understanding import QUESTION_CONFIDENCE
+
+    question = understanding.understand("did i leave the kitchen lights on")
+    assert QUESTION_CONFIDENCE <= question.confidence < understanding.min_confidence
+    assert [p.intent for p in question.intents] == ["HassGetState"]
+    # a command as unsure as that is still not acted on
+    command = understanding.understand("switch the garden sprinkler on")
+    assert command.confidence < understanding.min_confidence
+    assert not command.intents and command.reason.startswith("not sure")

@@ -701,3 +701,13 @@ def test_a_model_room_copied_with_a_word_too_many_resolves(mapper: Mapper) -> No
     mapped = said(mapper, "the kids are asleep, turn the lights off in their room",
                   ("HassTurnOff", {"area": "the kids are", "domain": "light"}))
     assert set(targets(mapped)) == {"light.kids_night_light", "light.kids_ceiling"}
+
+
+def test_a_device_named_in_full_beats_half_of_anothers_name(mapper: Mapper) -> None:
+    # "office" is half of the office blind's name; the space heater is named in full
+    mapped = said(mapper, "is the space heater running in the office",
+                  ("HassGetState", {"name": "office", "state": "on"}))
+    assert targets(mapped) == ("switch.office_heater",)
+    # with no device named in full, half a name still resolves
+    half = said(mapper, "is the office one open", ("HassGetState", {"name": "office"}))
+    assert targets(half) == ("cover.office_blind",)
