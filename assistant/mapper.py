@@ -430,11 +430,11 @@ class Mapper:
             if match is None:
                 raise Rejected(f"unknown device: {spoken}")
             if ctx.model_only and ctx.single and key(spoken) not in r.by_name:
-                named = {e.id: e for e in ctx.mentioned if not allowed or e.domain in allowed}
-                if len(named) == 1 and not named.keys() & {e.id for e in match.entities}:
+                full = {e.id: e for e in ctx.mentioned if not allowed or e.domain in allowed}
+                if len(full) == 1 and not full.keys() & {e.id for e in match.entities}:
                     # "is the space heater running in the office": "office" is half of the
                     # office blind's name, but the space heater is named in full
-                    match = NameMatch(tuple(named.values()))
+                    match = NameMatch(tuple(full.values()))
             found = [e for e in match.entities if not allowed or e.domain in allowed]
             if not found:
                 raise Rejected(f"{match.entities[0].name} can't do that")
