@@ -26,6 +26,9 @@ _COMMAND_VERBS = frozenset({"turn", "switch", "open", "close", "shut", "lock", "
                             "pause", "play", "activate", "run", "kill", "make", "brighten"})
 _SUBJECTS = frozenset({"i", "we", "he", "she", "they", "someone", "somebody", "mum", "mom",
                        "dad", "i've", "we've", "they've", "she's", "he's"})
+# Words of degree: after a negation they describe a state ("not fully open", "not quite
+# closed"), they do not forbid a command.
+_DEGREES = frozenset({"fully", "completely", "totally", "entirely", "quite", "all"})
 # A subject after one of these asks ("can we have the lights on", "could i have ...").
 _MODALS = frozenset({"can", "could", "may", "might", "would", "will", "shall"})
 # Real past tenses of command verbs (and perfect/progressive helpers) after a subject.
@@ -57,6 +60,9 @@ def refusal(text: str) -> str | None:
             after = words[i + 2:i + 4]
         elif w not in _NEGATIONS:
             continue
+        if (w == "not" and words[i - 1:i] != ["do"] and after[:1]
+                and after[0] in _DEGREES and i + 3 == len(words)):
+            continue  # "..., not fully open" at the end: how open, not an order not to open
         if any(a in _COMMAND_VERBS for a in after):
             return NEGATED
     # "I turned off ...", "we just left the lights on", "mum wants the heating on"

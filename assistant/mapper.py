@@ -105,6 +105,13 @@ def _place_said_first(parse: Parse) -> Parse:
         else ParsedIntent(p.intent, {**p.slots, "area": lead[0]}) for p in parse.intents))
 
 
+def _kind_guessed(parsed: ParsedIntent) -> bool:
+    """No device named, and the kind of device not said either: the model's guess."""
+    kinds = [parsed.slots[k] for k in ("domain", "device_class") if k in parsed.slots]
+    return "name" not in parsed.slots and bool(kinds) and all(
+        v.start_char is None for v in kinds)
+
+
 def _ends(parsed: ParsedIntent) -> list[int]:
     return [v.end_char for v in parsed.slots.values() if v.end_char is not None]
 
@@ -255,10 +262,12 @@ class Mapper:
             targets = self._targets(spec, parsed, slots, ctx)
         except Rejected as exc:
             regrounded = self._reground(spec, parsed, ctx, exc) if ctx.model_only else None
-            if regrounded is None and ctx.model_only and spec.kind is IntentKind.STATE \
-                    and str(exc).startswith("no "):
+            if regrounded is None and ctx.model_only and str(exc).startswith("no ") and (
+                    spec.kind is IntentKind.STATE or (not ctx.single and _kind_guessed(parsed))):
                 # "the office is warm enough now, switch off the space heater": a remark read
-                # as a question about a room with nothing to ask; asking changes nothing
+                # as a question about a room with nothing to ask (asking changes nothing);
+                # "it's cold in the study, switch the space heater on": a remark read as a
+                # command for a kind of device nobody named, and the room has none
                 raise _Ungrounded(str(exc)) from None
             if regrounded is None:
                 raise

@@ -711,3 +711,15 @@ def test_a_device_named_in_full_beats_half_of_anothers_name(mapper: Mapper) -> N
     # with no device named in full, half a name still resolves
     half = said(mapper, "is the office one open", ("HassGetState", {"name": "office"}))
     assert targets(half) == ("cover.office_blind",)
+
+
+def test_a_guessed_kind_with_none_in_the_room_is_dropped_from_a_longer_model_reading(
+        mapper: Mapper) -> None:
+    warmer = ("ClimateWarmer", {"area": "study", "domain": "climate"})
+    mapped = said(mapper, "it's cold in the study, switch the desk lamp on",
+                  warmer, ("HassTurnOn", {"name": "Desk Lamp"}))
+    assert mapped.status is Status.OK and targets(mapped) == ("light.office_desk",)
+    # the same reading from the templates keeps its reason
+    rules = mapper.map(parse(warmer, ("HassTurnOn", {"name": "Desk Lamp"}), engine=Engine.RULES),
+                       STATES, NOW, utterance="warm up the study and turn on the desk lamp")
+    assert rules.status is Status.REJECTED and rules.reason == "no thermostats in the Office"
