@@ -453,13 +453,17 @@ class Mapper:
                 names = " or ".join(f"the {e.name} in the {r.area_by_id[e.area].name}"
                                     if e.area in r.area_by_id else e.name for e in found)
                 raise Rejected(f"ambiguous device: {names}")
-            if len(found) == 1:
+            if len(found) == 1 and match.area is None:
                 slots["name"] = found[0].name
             else:
                 slots.pop("name")
                 if match.area is not None:
+                    # "the bathroom light": the room's lights, as the templates read it,
+                    # even when the room has one
                     slots["area"] = match.area.name
                     area_id = match.area.id
+                    if match.domain is not None and "domain" in spec.slots:
+                        slots.setdefault("domain", match.domain)
             if found and found[0].area:
                 ctx.last_area = found[0].area
             return found

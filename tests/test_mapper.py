@@ -723,3 +723,13 @@ def test_a_guessed_kind_with_none_in_the_room_is_dropped_from_a_longer_model_rea
     rules = mapper.map(parse(warmer, ("HassTurnOn", {"name": "Desk Lamp"}), engine=Engine.RULES),
                        STATES, NOW, utterance="warm up the study and turn on the desk lamp")
     assert rules.status is Status.REJECTED and rules.reason == "no thermostats in the Office"
+
+
+def test_a_model_room_and_kind_name_reads_as_the_templates_read_it(mapper: Mapper) -> None:
+    # "bathroom light" copied as a name: the bathroom's lights (it has one), with the room
+    # and kind in the slots, as "turn off the bathroom light" gets from the templates
+    mapped = said(mapper, "someone left the bathroom light on, turn it off",
+                  ("HassTurnOff", {"name": "bathroom light"}))
+    [action] = mapped.actions
+    assert action.targets == ("light.bathroom_mirror",)
+    assert action.slots == {"area": "Bathroom", "domain": "light"}
