@@ -260,8 +260,25 @@ ASKING_WORDS = QUESTION_WORDS | {"status", "state", "check", "tell", "whether", 
                                  "still", "left", "any", "anything", "all"}
 
 
+TIME_WORDS = frozenset({"time", "clock", "o'clock", "oclock", "late", "hour"})
+DATE_WORDS = frozenset({"date", "day", "month", "year", "weekday", "today's"})
+_WHAT = frozenset({"what", "what's", "whats", "which"})
+# A model-only "never mind" must have one of these: "wait a second" or "mind the gap" is
+# not the user taking a command back.
+CANCEL_WORDS = frozenset({"never", "nevermind", "forget", "cancel", "stop", "abort", "nothing",
+                          "ignore", "scratch", "oops", "sorry", "wrong", "mistake", "wasn't",
+                          "not", "don't", "dont", "no", "leave"})
+
+
 def unasked(spec: IntentSpec, words: Set[str]) -> bool:
-    """A state query ("is the porch light on") read from words that ask nothing."""
+    """A state query ("is the porch light on") read from words that ask nothing; the time
+    asked with no word of time ("is this thing on"), the date with no word of dates that is
+    asked about ("have a nice day", "how are you doing today")."""
+    if spec.kind is IntentKind.TIME:
+        return not words & TIME_WORDS
+    if spec.kind is IntentKind.DATE:
+        asked = bool(words & DATE_WORDS and words & (ASKING_WORDS | {"remind"}))
+        return not asked and not ("today" in words and words & _WHAT)
     if spec.kind is not IntentKind.STATE:
         return False
     cues = ASKING_WORDS | (KIND_WORDS["climate"] if "temperature" in spec.name.lower() else set())

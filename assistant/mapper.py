@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from assistant.config import Area, Config, Entity
 from assistant.grounding import (
     ALL_WORDS,
+    CANCEL_WORDS,
     EXCEPT_WORDS,
     KIND_WORDS,
     Regrounded,
@@ -179,6 +180,16 @@ class Mapper:
         question: str | None = None
         kinds = [self.skills.specs[p.intent].kind if p.intent in self.skills.specs else None
                  for p in parse.intents]
+        if ctx.model_only and ctx.words and IntentKind.NEVERMIND in kinds \
+                and not ctx.words & CANCEL_WORDS:
+            # "wait a second" read as taking a command back: no word of it takes anything back
+            keep = [(p, k) for p, k in zip(parse.intents, kinds, strict=True)
+                    if k is not IntentKind.NEVERMIND]
+            if not keep:
+                return Mapped(Status.REJECTED, "not understood",
+                              speech=rejection_speech("not understood"))
+            parse = replace(parse, intents=tuple(p for p, _ in keep))
+            kinds = [k for _, k in keep]
         if IntentKind.NEVERMIND in kinds:
             # "turn on the lamp and, uh, never mind": the user took it back.
             return Mapped(Status.OK, control=IntentKind.NEVERMIND, speech="Okay.",

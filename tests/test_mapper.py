@@ -733,3 +733,34 @@ def test_a_model_room_and_kind_name_reads_as_the_templates_read_it(mapper: Mappe
     [action] = mapped.actions
     assert action.targets == ("light.bathroom_mirror",)
     assert action.slots == {"area": "Bathroom", "domain": "light"}
+
+
+@pytest.mark.parametrize(("utterance", "intent", "acted"), [
+    ("got the time", "HassGetCurrentTime", True),
+    ("how late is it", "HassGetCurrentTime", True),
+    ("is this thing on", "HassGetCurrentTime", False),
+    ("how long is left on the timer", "HassGetCurrentTime", False),
+    ("what's today", "HassGetCurrentDate", True),
+    ("remind me what day it is", "HassGetCurrentDate", True),
+    ("have a nice day", "HassGetCurrentDate", False),
+    ("how are you doing today", "HassGetCurrentDate", False),
+    ("how many days until christmas", "HassGetCurrentDate", False),
+])
+def test_the_model_tells_the_time_or_date_only_when_asked(mapper: Mapper, utterance: str,
+                                                         intent: str, acted: bool) -> None:
+    mapped = said(mapper, utterance, (intent, {}))
+    assert (mapped.status is Status.OK) is acted
+
+
+@pytest.mark.parametrize(("utterance", "cancels"), [
+    ("actually never mind", True),
+    ("forget what i just said", True),
+    ("sorry, that wasn't for you", True),
+    ("wait a second", False),
+    ("mind the gap", False),
+])
+def test_a_model_never_mind_needs_a_word_that_takes_back(mapper: Mapper, utterance: str,
+                                                         cancels: bool) -> None:
+    mapped = said(mapper, utterance, ("HassNevermind", {}))
+    assert (mapped.control is IntentKind.NEVERMIND) is cancels
+    assert (mapped.status is Status.OK) is cancels
