@@ -25,7 +25,11 @@ QUESTION_WORDS = frozenset({"is", "are", "was", "were", "has", "did", "does", "i
 # Failures a model-only command may recover from by a name said outright in the utterance.
 REGROUND_REASONS = ("unknown area", "unknown floor", "unknown device", "which one",
                     "which device", "ambiguous device")
-ALL_WORDS = frozenset({"all", "every", "everything", "everywhere", "whole", "entire", "house"})
+ALL_WORDS = frozenset({"all", "every", "everything", "everywhere", "whole", "entire", "house",
+                       "both"})
+# A model-only "turn off" of a lock unlocks it: one of these must have been said ("switch
+# off every light and lock both doors" must never unlock them).
+UNLOCK_WORDS = frozenset({"unlock", "unlocked", "unlocking", "un", "unbolt", "open"})
 # Preset values a template implies ("close" -> position 0): a model-only parse must have
 # one of these words in the utterance (or the number itself) to use the preset.
 PRESET_WORDS: dict[tuple[str, SlotScalar | None], set[str]] = {
@@ -325,10 +329,14 @@ def unknown_thing(words: list[str], resolver: Resolver) -> str | None:
     return None
 
 
-def shared_number(specs: Mapping[str, IntentSpec], parsed: Iterable[ParsedIntent]) -> bool:
+def shared_number(specs: Mapping[str, IntentSpec], parsed: Iterable[ParsedIntent],
+                  utterance: str = "") -> bool:
     """Two different commands of one model parse reading their number from the same words
-    ("lights to ten percent and the heating to twenty": the lights got the twenty)."""
+    ("lights to ten percent and the heating to twenty": the lights got the twenty); or two
+    commands reading one number while another number said is read by none ("kitchen radio
+    to thirty percent and tv volume to fifteen": both got the thirty)."""
     owner: dict[tuple[int, int], str] = {}
+    shared = False
     for p in parsed:
         spec = specs.get(p.intent)
         for name, sv in p.slots.items():
@@ -336,9 +344,11 @@ def shared_number(specs: Mapping[str, IntentSpec], parsed: Iterable[ParsedIntent
             if slot is None or slot.type is not SlotType.NUMBER or sv.start_char is None:
                 continue
             span = (sv.start_char, sv.end_char or sv.start_char)
+            shared = shared or span in owner
             if owner.setdefault(span, p.intent) != p.intent:
                 return True
-    return False
+    said = [t for t in normalize(utterance).tokens if t.text[:1].isdigit()]
+    return shared and len(said) > len(owner)
 
 
 def picked_by_word(words: Set[str], found: Iterable[Entity], resolver: Resolver,

@@ -17,6 +17,7 @@ from assistant.grounding import (
     CANCEL_WORDS,
     EXCEPT_WORDS,
     KIND_WORDS,
+    UNLOCK_WORDS,
     Regrounded,
     bare_question,
     elsewhere,
@@ -106,6 +107,18 @@ def _place_said_first(parse: Parse) -> Parse:
         else ParsedIntent(p.intent, {**p.slots, "area": lead[0]}) for p in parse.intents))
 
 
+def _free_words(ctx: _Context, domain: SlotScalar | None) -> set[str]:
+    """The utterance's words less those of the names said outright of devices of another
+    kind: "lights" of "the tree lights" (a switch) names that device, not lights."""
+    text = f" {ctx.text} "
+    for e in ctx.mentioned:
+        if e.domain == domain:
+            continue
+        for n in sorted((e.name, *e.aliases), key=len, reverse=True):
+            text = text.replace(f" {n.lower()} ", " ")
+    return set(text.split())
+
+
 def _kind_guessed(parsed: ParsedIntent) -> bool:
     """No device named, and the kind of device not said either: the model's guess."""
     kinds = [parsed.slots[k] for k in ("domain", "device_class") if k in parsed.slots]
@@ -172,7 +185,7 @@ class Mapper:
             once = [p for i, p in enumerate(parse.intents) if seen[i] not in seen[:i]]
             parse = replace(parse, intents=tuple(once))
             ctx.single = len(once) == 1
-            if shared_number(self.skills.specs, once):
+            if shared_number(self.skills.specs, once, utterance):
                 return Mapped(Status.REJECTED, "not understood",
                               speech=rejection_speech("not understood"))
         done: list[Action] = []
@@ -287,6 +300,9 @@ class Mapper:
         if ctx.model_only and ctx.single and len(ctx.areas) == 1 and "area" not in slots \
                 and elsewhere(targets, ctx.areas[0]):
             raise Rejected(f"no {describe_targets(targets)} in the {ctx.areas[0].name}")
+        if (ctx.model_only and ctx.words and spec.name == "HassTurnOff"
+                and any(e.domain == "lock" for e in targets) and not ctx.words & UNLOCK_WORDS):
+            raise _Ungrounded("not understood")  # unlocking is never guessed from "off"
         ctx.used.update(e.id for e in targets)
         ctx.acted.append((spec.name, {e.id for e in targets}))
         if spec.kind is IntentKind.STATE:
@@ -356,7 +372,8 @@ class Mapper:
             if enriched is not parsed:
                 parsed, slots = enriched, check_slots(spec, enriched, DEVICE_WORDS)
         if "name" not in parsed.slots:
-            named = named_instead(spec, parsed, slots, ctx.words, ctx.mentioned, ctx.used)
+            named = named_instead(spec, parsed, slots, _free_words(ctx, slots.get("domain")),
+                                  ctx.mentioned, ctx.used)
             if named is not None:
                 parsed, slots = named, check_slots(spec, named, DEVICE_WORDS)
         instead = kind_instead(spec, parsed, slots, ctx.words, ctx.areas)

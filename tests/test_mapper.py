@@ -764,3 +764,49 @@ def test_a_model_never_mind_needs_a_word_that_takes_back(mapper: Mapper, utteran
     mapped = said(mapper, utterance, ("HassNevermind", {}))
     assert (mapped.control is IntentKind.NEVERMIND) is cancels
     assert (mapped.status is Status.OK) is cancels
+
+
+def test_a_kind_word_inside_a_name_said_is_that_devices_not_a_kind(mapper: Mapper) -> None:
+    # "lights" of "the tree lights" (the christmas tree, a switch) does not ask for lights
+    mapped = said(mapper, "telly off and the tree lights off as well",
+                  ("HassTurnOff", {"name": "TV"}), ("HassTurnOff", {"domain": "light"}))
+    assert [a.targets for a in mapped.actions] == [("media_player.living_room_tv",),
+                                                   ("switch.christmas_tree",)]
+    # a name of the kind itself still says the kind: "sprinkler" is the garden sprinkler
+    kept = said(mapper, "sprinkler on, porch light on and garage door closed",
+                ("HassSetPosition", {"domain": "valve", "position": 100}),
+                ("HassTurnOn", {"name": "Porch Light"}),
+                ("HassSetPosition", {"name": "Garage Door", "position": 0}))
+    acted = [(a.intent, a.targets, a.slots.get("position")) for a in (*kept.actions,
+                                                                       *kept.pending)]
+    assert ("HassSetPosition", ("valve.garden_water",), 100) in acted
+    assert ("HassSetPosition", ("cover.garage_door",), 100) not in acted
+
+
+def test_a_model_never_unlocks_from_an_off(mapper: Mapper) -> None:
+    mapped = said(mapper, "switch off every light in the house and lock both doors",
+                  ("HassTurnOff", {"domain": "lock"}), ("HassTurnOn", {"domain": "lock"}))
+    assert mapped.status is Status.OK and not mapped.pending
+    assert [a.intent for a in mapped.actions] == ["HassTurnOn"]
+    asked = said(mapper, "unlock both doors", ("HassTurnOff", {"domain": "lock"}))
+    assert asked.status is Status.CONFIRM
+
+
+def test_two_commands_on_one_number_with_another_said_are_refused(mapper: Mapper) -> None:
+    utterance = "kitchen radio to thirty percent and tv volume to fifteen"
+    at = utterance.index("thirty")
+    thirty = SlotValue(30, "thirty", at, at + 6)
+    heard = Parse((ParsedIntent("HassSetVolume", {"name": SlotValue("kitchen radio"),
+                                                  "volume_level": thirty}),
+                   ParsedIntent("HassSetVolume", {"name": SlotValue("tv"),
+                                                  "volume_level": thirty})), Engine.LM, 0.8)
+    assert mapper.map(heard, STATES, NOW, utterance=utterance).status is Status.REJECTED
+    # one number for two places is fine when no other number is said
+    both = "kitchen radio and tv volume to thirty"
+    at = both.index("thirty")
+    thirty = SlotValue(30, "thirty", at, at + 6)
+    shared = Parse((ParsedIntent("HassSetVolume", {"name": SlotValue("kitchen radio"),
+                                                   "volume_level": thirty}),
+                    ParsedIntent("HassSetVolume", {"name": SlotValue("tv"),
+                                                   "volume_level": thirty})), Engine.LM, 0.8)
+    assert mapper.map(shared, STATES, NOW, utterance=both).status is Status.OK
