@@ -319,6 +319,19 @@ class Targeter:
             # A paraphrase model's house-wide guess may act on one device, never on many
             # ("switch it off" is not "turn off every switch"); templates may.
             raise Rejected("which one? Please name the device or the room")
+        if (not found and ctx.model_only and ctx.single and area_id is not None
+                and spec.kind is IntentKind.STATE):
+            # "did i leave the heater in the office on": no thermostat there, but the one
+            # device of the room with a word said in its name ("Space Heater"); only for a
+            # question, which changes nothing
+            heard = {key(w) for w in ctx.words} - r.place_words - {""}
+            here = [e for e in pool if e.area == area_id
+                    and heard & {w for n in (e.name, *e.aliases) for w in key(n).split()}]
+            if len(here) == 1:
+                found = here
+                slots.pop("domain", None)
+                slots.pop("device_class", None)
+                slots["name"] = here[0].name
         if not found:
             what = PLURALS.get(device_class or domain or "", "devices")
             where = (f" in the {slots['area']}" if area_id else

@@ -810,3 +810,20 @@ def test_two_commands_on_one_number_with_another_said_are_refused(mapper: Mapper
                     ParsedIntent("HassSetVolume", {"name": SlotValue("tv"),
                                                    "volume_level": thirty})), Engine.LM, 0.8)
     assert mapper.map(shared, STATES, NOW, utterance=both).status is Status.OK
+
+
+def test_a_question_about_a_room_falls_back_on_the_one_device_with_a_word_said(
+        mapper: Mapper) -> None:
+    # no thermostat in the office, but its space heater has the word "heater" said
+    heater = ("HassGetState", {"area": "office", "domain": "climate"})
+    mapped = said(mapper, "did i leave the heater in the office on", heater)
+    assert targets(mapped) == ("switch.office_heater",)
+    # a command is never retargeted so, and neither is a question among commands
+    warm = said(mapper, "warm the heater in the office",
+                ("ClimateWarmer", {"area": "office", "domain": "climate"}))
+    assert warm.status is Status.REJECTED
+    both = said(mapper, "the office is warm enough now, switch off the space heater",
+                ("HassClimateGetTemperature", {"area": "office",
+                                               "device_class": "temperature"}),
+                ("HassTurnOff", {"name": "Space Heater"}))
+    assert [a.intent for a in both.actions] == ["HassTurnOff"]
