@@ -8,7 +8,7 @@ would. Prints one table; `--json` also writes the figures.
     python benchmarks/make_speech.py sentences --ood > var/speech/ood.txt
     python benchmarks/make_speech.py bench --out var/speech/bench --sentences var/speech/cmds.txt \\
         --ood var/speech/ood.txt --per-snr 100
-    python benchmarks/voice.py asr var/speech/bench
+    python benchmarks/voice.py asr var/speech/bench [--actions] [--transcripts FILE]
     python benchmarks/voice.py wake var/speech/long.wav var/speech/bench
 """
 
@@ -146,6 +146,7 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
     judge = ActionJudge(cfg) if args.actions else None
     audio_s = decode_s = 0.0
     misses: list[str] = []
+    heard: list[dict[str, Any]] = []
     for clip in manifest:
         tr, secs = recognize(args.set / clip["file"], rec, audio, vad, not args.no_vad)
         audio_s += secs
@@ -181,6 +182,8 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
                 not tr.rejected and normalized(tr.text) != normalized(ref))
         stats[key][0] += good
         stats[key][1] += 1
+        heard.append({"file": clip["file"], "kind": clip["kind"], "ref": ref, "heard": tr.text,
+                      "rejected": tr.rejected})
         if not good:
             misses.append(f"{clip['file']}: said '{ref}' heard '{tr.text}' {tr.reason or ''}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -194,6 +197,8 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
     out["peak_rss_mb"] = round(peak_mb, 1)
     if args.verbose:
         print("\n".join(misses))
+    if args.transcripts:  # every clip's reference and transcript, to judge again later
+        args.transcripts.write_text("".join(json.dumps(h) + "\n" for h in heard))
     return out
 
 
@@ -262,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--limit", type=int, default=0)
     a.add_argument("--only", default="", help="only clips whose file name starts with this")
     a.add_argument("--actions", action="store_true", help="compare actions via the pipeline")
+    a.add_argument("--transcripts", type=Path, help="write each clip's reference and transcript"
+                   " here (JSON lines)")
     w = sub.add_parser("wake", help="wake hits and false wakes per hour")
     w.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
     w.add_argument("set", type=Path, help="'hey house, ...' clips (make_speech.py bench)")
