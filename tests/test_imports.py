@@ -23,7 +23,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("matcher", {"matcher"}),
     # repairs.py spells misheard names as the home's own, so it sits with name resolution
     ("mapper", {"resolve", "repairs", "payload", "speech", "safety", "grounding",
-                "slotcheck", "replies", "mapper"}),
+                "slotcheck", "replies", "targeting", "mapper"}),
     ("mqtt", {"hermes", "outbox", "broker", "mqtt"}),
 ]
 GROUPS: list[tuple[str, set[str]]] = [
