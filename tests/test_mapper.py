@@ -793,23 +793,18 @@ def test_a_model_never_unlocks_from_an_off(mapper: Mapper) -> None:
 
 
 def test_two_commands_on_one_number_with_another_said_are_refused(mapper: Mapper) -> None:
-    utterance = "kitchen radio to thirty percent and tv volume to fifteen"
-    at = utterance.index("thirty")
-    thirty = SlotValue(30, "thirty", at, at + 6)
-    heard = Parse((ParsedIntent("HassSetVolume", {"name": SlotValue("kitchen radio"),
-                                                  "volume_level": thirty}),
-                   ParsedIntent("HassSetVolume", {"name": SlotValue("tv"),
-                                                  "volume_level": thirty})), Engine.LM, 0.8)
-    assert mapper.map(heard, STATES, NOW, utterance=utterance).status is Status.REJECTED
+    def both_on_thirty(utterance: str) -> Mapped:
+        at = utterance.index("thirty")
+        thirty = SlotValue(30, "thirty", at, at + 6)
+        heard = Parse(tuple(ParsedIntent("HassSetVolume", {"name": SlotValue(name),
+                                                           "volume_level": thirty})
+                            for name in ("kitchen radio", "tv")), Engine.LM, 0.8)
+        return mapper.map(heard, STATES, NOW, utterance=utterance)
+
+    refused = both_on_thirty("kitchen radio to thirty percent and tv volume to fifteen")
+    assert refused.status is Status.REJECTED
     # one number for two places is fine when no other number is said
-    both = "kitchen radio and tv volume to thirty"
-    at = both.index("thirty")
-    thirty = SlotValue(30, "thirty", at, at + 6)
-    shared = Parse((ParsedIntent("HassSetVolume", {"name": SlotValue("kitchen radio"),
-                                                   "volume_level": thirty}),
-                    ParsedIntent("HassSetVolume", {"name": SlotValue("tv"),
-                                                   "volume_level": thirty})), Engine.LM, 0.8)
-    assert mapper.map(shared, STATES, NOW, utterance=both).status is Status.OK
+    assert both_on_thirty("kitchen radio and tv volume to thirty").status is Status.OK
 
 
 def test_a_question_about_a_room_falls_back_on_the_one_device_with_a_word_said(
