@@ -43,6 +43,7 @@ MAX_FRAME_BYTES = 256 * 1024  # a frame is tens of milliseconds; anything this b
 QUEUED_CHUNKS = 2000  # per site: about a minute of 30 ms frames while the decoder is busy
 WARN_EVERY_S = 10.0  # a broken satellite sends dozens of bad frames a second: warn seldom
 JOIN_TIMEOUT_S = 5.0
+WAKE_S = 0.2  # how often the waiting main thread looks for a pending Ctrl-C
 # A satellite plays a little after we hear of it, and its audio reaches us later still:
 # its audio is left out this much longer than the sound lasts.
 PLAYBACK_TAIL_MS = 300
@@ -132,8 +133,11 @@ class SatelliteHub:
                  self.settings.max_sites)
 
     def wait(self) -> None:
-        """Blocks until `close()` (from another thread) or Ctrl-C."""
-        self._closed.wait()
+        """Blocks until `close()` (from another thread) or Ctrl-C. Wakes now and then: the
+        kernel may hand Ctrl-C to another of the process's threads, and the main thread
+        only raises KeyboardInterrupt once it runs again."""
+        while not self._closed.wait(WAKE_S):
+            pass
 
     def close(self) -> None:
         """Ends every site's stream (commands in progress are finished) and waits for them."""

@@ -513,3 +513,23 @@ def test_assistant_run_satellites_serves_until_interrupted(broker: Any, satellit
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_waiting_for_satellites_heeds_ctrl_c_caught_by_another_thread() -> None:
+    """The kernel may hand Ctrl-C to any of the service's threads (paho's, a site's); the
+    waiting main thread must still stop. Here a helper thread takes the signal itself."""
+    class Waiting:
+        _closed = threading.Event()
+
+    def interrupt() -> None:
+        time.sleep(0.2)
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # caught in this thread
+        time.sleep(3)
+        Waiting._closed.set()  # the old wait would only return here, without the interrupt
+
+    helper = threading.Thread(target=interrupt, daemon=True)
+    helper.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        SatelliteHub.wait(Waiting())  # type: ignore[arg-type]
+    assert time.monotonic() - started < 2
