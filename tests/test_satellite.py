@@ -478,7 +478,10 @@ def test_assistant_run_satellites_serves_until_interrupted(broker: Any, satellit
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "--debug", "run", "--config", str(config),
          "--satellites", "--no-wake", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        # Ctrl-C as at a terminal, even where the tests run as a background job of a script
+        # (which starts with SIGINT ignored, and children inherit that)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stderr is not None and proc.stdout is not None
         errors: list[str] = []  # --debug is chatty: keep reading, or the pipe fills up
@@ -527,9 +530,15 @@ def test_waiting_for_satellites_heeds_ctrl_c_caught_by_another_thread() -> None:
         time.sleep(3)
         Waiting._closed.set()  # the old wait would only return here, without the interrupt
 
-    helper = threading.Thread(target=interrupt, daemon=True)
-    helper.start()
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        SatelliteHub.wait(Waiting())  # type: ignore[arg-type]
-    assert time.monotonic() - started < 2
+    # Python's own Ctrl-C handler, even where the test run was started with SIGINT ignored
+    # (a background job of a script)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        helper = threading.Thread(target=interrupt, daemon=True)
+        helper.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            SatelliteHub.wait(Waiting())  # type: ignore[arg-type]
+        assert time.monotonic() - started < 2
+    finally:
+        signal.signal(signal.SIGINT, previous)
