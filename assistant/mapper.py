@@ -23,7 +23,7 @@ from assistant.grounding import (
 from assistant.payload import PayloadError, render_payload, render_topic
 from assistant.repairs import skill_words
 from assistant.replies import rejection_speech, setting
-from assistant.resolve import DEVICE_WORDS, Resolver, key
+from assistant.resolve import DEVICE_WORDS, PICKING_SLOTS, Resolver, key
 from assistant.safety import judge
 from assistant.skills import IntentKind, IntentSpec, SkillSet
 from assistant.slotcheck import (
@@ -46,6 +46,8 @@ from assistant.structs import (
 )
 from assistant.targeting import Context, Repeat, Targeter, Ungrounded, ends, kind_guessed
 from assistant.textnorm import normalize
+
+STATE_QUERY = "HassGetState"  # what a question read as a command becomes
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,14 @@ class Mapper:
             spec = self.skills.specs.get(parsed.intent)
             if spec is not None and asks and spec.kind is IntentKind.DEVICE:
                 # A question the model read as a command: asking never changes the home.
-                return Mapped(Status.REJECTED, "not a command",
-                              speech=rejection_speech("not a command"))
+                # "is robby back on his dock": the state of the device it names, if one.
+                query = self.skills.specs.get(STATE_QUERY)
+                if query is None or not ctx.single or "name" not in parsed.slots:
+                    return Mapped(Status.REJECTED, "not a command",
+                                  speech=rejection_speech("not a command"))
+                spec, parsed = query, ParsedIntent(STATE_QUERY, {
+                    k: v for k, v in parsed.slots.items() if k in query.slots
+                    and k in PICKING_SLOTS})
             if spec is None:
                 return Mapped(Status.REJECTED, f"unknown intent: {parsed.intent}",
                               speech="Sorry, I can't do that.")

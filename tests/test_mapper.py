@@ -822,3 +822,15 @@ def test_a_question_about_a_room_falls_back_on_the_one_device_with_a_word_said(
                                                "device_class": "temperature"}),
                 ("HassTurnOff", {"name": "Space Heater"}))
     assert [a.intent for a in both.actions] == ["HassTurnOff"]
+
+
+def test_a_question_read_as_a_command_asks_about_the_device_it_names(mapper: Mapper) -> None:
+    # asking never changes the home: the state of the one device named, nothing done
+    mapped = said(mapper, "is robby back on his dock",
+                  ("HassVacuumReturnToBase", {"name": "robby", "domain": "vacuum"}))
+    [action] = mapped.actions
+    assert (action.intent, action.targets, action.messages) == (
+        "HassGetState", ("vacuum.robot",), ())
+    # with no device named, a question read as a command is refused
+    vague = said(mapper, "is it too cold in here", ("ClimateWarmer", {"domain": "climate"}))
+    assert vague.status is Status.REJECTED and vague.reason == "not a command"
