@@ -127,6 +127,8 @@ class Targeter:
         if "name" not in parsed.slots:
             named = named_instead(spec, parsed, slots, _free_words(ctx, slots.get("domain")),
                                   ctx.mentioned, ctx.used)
+            if named is None:
+                named = self._room_device_by_word(spec, parsed, slots, ctx)
             if named is not None:
                 parsed, slots = named, check_slots(spec, named, DEVICE_WORDS)
         instead = kind_instead(spec, parsed, slots, ctx.words, ctx.areas)
@@ -139,6 +141,27 @@ class Targeter:
         if checked is parsed:
             return parsed, slots
         return checked, check_slots(spec, checked, DEVICE_WORDS)
+
+    def _room_device_by_word(self, spec: IntentSpec, parsed: ParsedIntent,
+                             slots: dict[str, SlotScalar], ctx: Context) -> ParsedIntent | None:
+        """"turn the machine off in the kitchen" read as the kitchen's lights: no word of
+        any kind of device was said, but a word of one device's name in that room was
+        ("coffee machine"). The command on that device instead, or None."""
+        domain = slots.get("domain")
+        said = parsed.slots.get("domain")
+        area = self.resolver.area(str(slots["area"])) if "area" in slots else None
+        if (area is None or said is None or said.start_char is not None
+                or not isinstance(domain, str)
+                or any(ctx.words & cues for cues in KIND_WORDS.values())):
+            return None  # a kind said (this one or another) is kind_instead's to weigh
+        allowed = set(spec.domains)
+        here = [e for e in self.resolver.exposed if e.area == area.id and e.domain != domain
+                and (not allowed or e.domain in allowed)]
+        picked = picked_by_word(ctx.words, here, self.resolver, self.common)
+        if picked is None:
+            return None
+        keep = {k: v for k, v in parsed.slots.items() if k not in PICKING_SLOTS}
+        return ParsedIntent(parsed.intent, {**keep, "name": SlotValue(picked.name)})
 
     def reground(self, spec: IntentSpec, parsed: ParsedIntent, ctx: Context,
                   failure: Rejected) -> tuple[ParsedIntent, dict[str, SlotScalar]] | None:

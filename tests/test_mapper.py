@@ -834,3 +834,16 @@ def test_a_question_read_as_a_command_asks_about_the_device_it_names(mapper: Map
     # with no device named, a question read as a command is refused
     vague = said(mapper, "is it too cold in here", ("ClimateWarmer", {"domain": "climate"}))
     assert vague.status is Status.REJECTED and vague.reason == "not a command"
+
+
+def test_a_guessed_kind_gives_way_to_a_word_of_one_device_in_the_room(mapper: Mapper) -> None:
+    # no word of any kind of device said; "machine" is a word of the coffee machine's name
+    mapped = said(mapper, "turn the machine off in the kitchen",
+                  ("HassTurnOff", {"area": "kitchen", "domain": "light"}))
+    assert targets(mapped) == ("switch.coffee_maker",)
+    # a kind said ("radio") is weighed as before: the kitchen's radio, not the coffee maker
+    radio = said(mapper, "turn off the coffee maker and also the radio in the kitchen",
+                 ("HassTurnOff", {"name": "Coffee Maker"}),
+                 ("HassTurnOff", {"area": "kitchen", "domain": "light"}))
+    assert [a.targets for a in radio.actions] == [("switch.coffee_maker",),
+                                                  ("media_player.kitchen_speaker",)]
