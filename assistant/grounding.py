@@ -330,7 +330,7 @@ def unknown_thing(words: list[str], resolver: Resolver) -> str | None:
 
 
 def shared_number(specs: Mapping[str, IntentSpec], parsed: Iterable[ParsedIntent],
-                  utterance: str = "") -> bool:
+                  numbers_said: int = 0) -> bool:
     """Two different commands of one model parse reading their number from the same words
     ("lights to ten percent and the heating to twenty": the lights got the twenty); or two
     commands reading one number while another number said is read by none ("kitchen radio
@@ -347,8 +347,7 @@ def shared_number(specs: Mapping[str, IntentSpec], parsed: Iterable[ParsedIntent
             shared = shared or span in owner
             if owner.setdefault(span, p.intent) != p.intent:
                 return True
-    said = [t for t in normalize(utterance).tokens if t.text[:1].isdigit()]
-    return shared and len(said) > len(owner)
+    return shared and numbers_said > len(owner)
 
 
 def picked_by_word(words: Set[str], found: Iterable[Entity], resolver: Resolver,

@@ -97,7 +97,8 @@ class Mapper:
             return Mapped(Status.REJECTED, reason, speech=rejection_speech(reason))
         states = states or {}
         now = now or dt.datetime.now()
-        text = normalize(utterance).text
+        norm = normalize(utterance)
+        text = norm.text
         words = set(text.split())
         ctx = Context(model_only=parse.engine is not Engine.RULES,
                        says_all=bool(words & ALL_WORDS), words=words, text=text,
@@ -109,7 +110,8 @@ class Mapper:
             once = [p for i, p in enumerate(parse.intents) if seen[i] not in seen[:i]]
             parse = replace(parse, intents=tuple(once))
             ctx.single = len(once) == 1
-            if shared_number(self.skills.specs, once, utterance):
+            numbers = sum(t.text[:1].isdigit() for t in norm.tokens)
+            if shared_number(self.skills.specs, once, numbers):
                 return Mapped(Status.REJECTED, "not understood",
                               speech=rejection_speech("not understood"))
         done: list[Action] = []

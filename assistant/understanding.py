@@ -21,7 +21,7 @@ from assistant.grounding import KIND_WORDS, MAX_NAME_WORDS, bare_question
 from assistant.guard import refusal
 from assistant.matcher import TemplateMatcher
 from assistant.repairs import Repairer, home_names, skill_words
-from assistant.resolve import DEVICE_WORDS, key
+from assistant.resolve import DEVICE_WORDS, Resolver, key
 from assistant.skills import IntentKind, SkillSet
 from assistant.structs import Engine, Parse, ParsedIntent, moved
 from assistant.textnorm import normalize
@@ -42,11 +42,12 @@ class Understanding:
         self.matcher = TemplateMatcher(skills, config)
         self.min_confidence = config.understanding.min_confidence
         self.repairer = Repairer(home_names(config), skill_words(config))
-        self._device_names = {key(n) for e in config.entities for n in (e.name, *e.aliases)}
-        self._place_names = {key(n) for a in config.areas for n in (a.name, *a.aliases)}
-        self._place_names |= {key(n) for f in config.floors for n in (f.name, *f.aliases)}
+        resolver = Resolver(config)  # names in `key` form
+        self._device_names = set(resolver.by_name)
+        self._place_names = set(resolver.areas) | set(resolver.floors)
         self.lm: Any = None
         self.lm_error: str | None = None
+        self._reads: dict[tuple[str, str], Parse] = {}  # parts read for this utterance
         if self.engine is not Engine.RULES:
             try:
                 from assistant.lm import MicroLM  # onnxruntime is only loaded when wanted
@@ -67,7 +68,22 @@ class Understanding:
             return self._understand(text)
         return repaired.restore(self._understand(repaired.text))
 
+    def _exact(self, piece: str) -> Parse:
+        """The templates' plain reading of a part, read once per utterance."""
+        key = ("rules", piece)
+        if key not in self._reads:
+            self._reads[key] = self.matcher.match(piece, tolerant=False)
+        return self._reads[key]
+
+    def _model(self, piece: str) -> Parse:
+        """The model's reading of a part, read once per utterance."""
+        key = ("lm", piece)
+        if key not in self._reads:
+            self._reads[key] = self.lm.parse(piece)
+        return self._reads[key]
+
     def _understand(self, text: str) -> Parse:
+        self._reads = {}  # the list reading and the remarks reading look at the same parts
         # With the model at hand, the slow template repairs wait until it has had its say.
         fast = self.engine is Engine.AUTO and self.lm is not None
         rules = (self.matcher.match(text, tolerant=not fast)
@@ -123,7 +139,7 @@ class Understanding:
         guessed: list[ParsedIntent] = []
         source: tuple[int, str] | None = None  # the part whose verb a verbless part takes
         for start, piece in segments:
-            parse = self.matcher.match(piece, tolerant=False)
+            parse = self._exact(piece)
             exact = exact and bool(parse.intents) and parse.confidence >= EXACT_HIT
             if not parse.intents and source is not None:
                 # a verbless item of a list ("..., the tv and the lamp") takes the verb first:
@@ -136,7 +152,7 @@ class Understanding:
                     continue
             source = (start, piece) if _verb_lead(piece) else None
             if not parse.intents:
-                parse = self.lm.parse(piece)
+                parse = self._model(piece)
                 guessed += parse.intents
             if not parse.intents:
                 return None, []
@@ -166,7 +182,7 @@ class Understanding:
         hit: Parse | None = None
         remarks: list[str] = []
         for start, piece in segments:
-            parse = self.matcher.match(piece, tolerant=False)
+            parse = self._exact(piece)
             if parse.intents and parse.confidence >= EXACT_HIT:
                 if hit is not None:
                     return None  # several commands: the list reading's job
@@ -184,7 +200,7 @@ class Understanding:
                 # "bathroom's empty, lights off", "..., the kitchen lights": the part says
                 # where or what, so it is part of the command, not a remark
                 return None
-            remark = self.lm.parse(piece)
+            remark = self._model(piece)
             if remark.intents or remark.reason != "not understood" or (
                     remark.confidence < REMARK_CONFIDENCE):
                 return None
