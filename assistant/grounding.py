@@ -258,6 +258,24 @@ def elsewhere(targets: Iterable[Entity], room: Area) -> bool:
     return bool(placed) and all(e.area != room.id for e in placed)
 
 
+# Words that make an utterance a request about the home, with QUESTION_WORDS: command verbs
+# and the words that say what a command does. A model-only reading that fails on its
+# devices in an utterance with none of them was not a request: "sing me a song" does not
+# ask which speaker, and "you're pretty clever for a box" nothing of a device called "box".
+REQUEST_WORDS = frozenset({
+    "turn", "switch", "set", "open", "close", "shut", "lock", "unlock", "dim", "brighten",
+    "start", "stop", "pause", "resume", "play", "activate", "raise", "lower", "kill",
+    "toggle", "flip", "vacuum", "clean", "dock", "put", "power", "make", "run", "change",
+    "mute", "unmute", "skip", "increase", "decrease", "boost", "crank", "bump", "adjust",
+    "on", "off", "up", "down", "please", "can", "could", "would", "will", "check", "status",
+    "state", "tell", "show"})
+
+
+def addressed(words: Set[str]) -> bool:
+    """The utterance asks something or asks for something (see REQUEST_WORDS)."""
+    return bool(words & (REQUEST_WORDS | QUESTION_WORDS))
+
+
 # A question about a device's state opens or is phrased like one; a model-only state query
 # without any of these words (or, for temperatures, a word about warmth) was not asked.
 ASKING_WORDS = QUESTION_WORDS | {"status", "state", "check", "tell", "whether", "if", "know",

@@ -14,7 +14,9 @@ from assistant.config import Config, Entity
 from assistant.grounding import (
     ALL_WORDS,
     CANCEL_WORDS,
+    REGROUND_REASONS,
     UNLOCK_WORDS,
+    addressed,
     bare_question,
     elsewhere,
     mentions,
@@ -35,7 +37,13 @@ from assistant.slotcheck import (
     pick_rule,
     relative_slots,
 )
-from assistant.speech import answer_state, answer_temperature, describe_targets, say
+from assistant.speech import (
+    answer_state,
+    answer_temperature,
+    describe_targets,
+    elsewhere_reason,
+    say,
+)
 from assistant.structs import (
     Action,
     Engine,
@@ -173,7 +181,13 @@ class Mapper:
                 dropped += 1  # a remark read as a command ("..., we're watching a film")
                 continue
             except Rejected as exc:
-                return Mapped(Status.REJECTED, str(exc), speech=rejection_speech(str(exc)))
+                reason = str(exc)
+                if (ctx.model_only and ctx.words and reason.startswith(REGROUND_REASONS)
+                        and not addressed(ctx.words)):
+                    # "you're pretty clever for a box" asks nothing about a device called
+                    # "box", and "sing me a song" does not ask which speaker: not understood
+                    reason = "not understood"
+                return Mapped(Status.REJECTED, reason, speech=rejection_speech(reason))
             if ctx.model_only and any(a.intent == action.intent and a.targets == action.targets
                                       and a.messages == action.messages
                                       for a in (*done, *pending)):
@@ -231,7 +245,7 @@ class Mapper:
             targets = self.targeter.targets(spec, parsed, slots, ctx)
         if ctx.model_only and ctx.single and len(ctx.areas) == 1 and "area" not in slots \
                 and elsewhere(targets, ctx.areas[0]):
-            raise Rejected(f"no {describe_targets(targets)} in the {ctx.areas[0].name}")
+            raise Rejected(elsewhere_reason(targets, ctx.areas[0], self.config.areas))
         if (ctx.model_only and ctx.words and spec.name == "HassTurnOff"
                 and any(e.domain == "lock" for e in targets) and not ctx.words & UNLOCK_WORDS):
             raise Ungrounded("not understood")  # unlocking is never guessed from "off"

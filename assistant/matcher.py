@@ -41,6 +41,9 @@ CONFUSIONS = {"of": "off", "too": "to", "to": "two", "for": "four", "hi": "high"
               "light": "lights", "lights": "light", "won": "one", "the": "a"}
 _LEADING_NOISE = frozenset({"is", "are", "was", "the", "a", "an", "my", "our", "on", "in", "of",
                             "all", "at", "for", "to"})
+# Words of people, not of devices: "are you coming" is nobody's name for a lamp.
+_PERSONS = frozenset({"i", "i'm", "i've", "me", "you", "you're", "we", "we're", "us", "they",
+                      "they're", "he", "he's", "she", "she's", "did", "do", "does"})
 MAX_BORROWED_WORDS = 3  # "turn on the" at most, lent to a command that lacks its verb
 # Words that make an utterance a command or device question; without one, an unmatched
 # phrase is "not understood" rather than "unknown device".
@@ -389,6 +392,8 @@ class TemplateMatcher:
             return []
         best: str | None = None
         for result in self._results(text, allow_unmatched_entities=True):
+            if any(ent.name not in HOME_LISTS for ent in result.unmatched_entities_list):
+                continue  # "did i remember to lock the door" as "{name} to {temperature}"
             for ent in result.unmatched_entities_list:
                 if not isinstance(ent, UnmatchedTextEntity) or ent.name not in HOME_LISTS:
                     continue
@@ -397,7 +402,8 @@ class TemplateMatcher:
                     parts = parts[1:]  # "is the siren" -> "siren"
                 spoken = " ".join(parts)
                 if (not parts or len(parts) > 4 or spoken in self.known_names
-                        or set(parts) & COMMAND_WORDS or parts[0] in ("and", "then")
+                        or set(parts) & (COMMAND_WORDS | _PERSONS)
+                        or parts[0] in ("and", "then")
                         or all(p in self.template_words for p in parts)
                         or any(f" {a} " in f" {spoken} " for a in self.place_names)):
                     continue  # "percent": a template word; "kitchen lights": a known place

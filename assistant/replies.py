@@ -24,7 +24,7 @@ def setting(spec: IntentSpec, slots: Mapping[str, SlotScalar]) -> str:
 
 def rejection_speech(reason: str) -> str:
     """What the user hears when a command is refused for this reason."""
-    if reason == "not understood" or reason == "empty input":
+    if reason in ("not understood", "empty input") or reason.startswith("not sure"):
         return "Sorry, I didn't catch that."
     if reason.startswith("ambiguous:"):
         return "Sorry, I'm not sure what you meant."

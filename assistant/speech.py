@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from assistant.config import Entity
+from assistant.config import Area, Entity
 from assistant.resolve import PLURALS
 
 # zigbee2mqtt-style reported states -> words people use.
@@ -46,6 +46,18 @@ def describe_targets(entities: Iterable[Entity]) -> str:
         kind = kinds.pop()
         return f"{len(ents)} {PLURALS.get(kind, kind + 's')}"
     return f"{len(ents)} devices"
+
+
+def elsewhere_reason(targets: Iterable[Entity], room: Area, areas: Iterable[Area]) -> str:
+    """Why devices kept in other rooms are not acted on for the room the user named: "the TV
+    is in the Lounge, not the Bedroom"; for several, "no lights in the Bedroom"."""
+    ents = list(targets)
+    names = {a.id: a.name for a in areas}
+    if len(ents) == 1 and ents[0].area in names:
+        return f"the {ents[0].name} is in the {names[ents[0].area]}, not the {room.name}"
+    kinds = {e.device_class or e.domain for e in ents}
+    what = PLURALS.get(kinds.pop(), "devices") if len(kinds) == 1 else "devices"
+    return f"no {what} in the {room.name}"
 
 
 def state_word(state: Mapping[str, Any] | None) -> str | None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from assistant.config import Config, load_config
 from assistant.mapper import Mapped, Mapper
+from assistant.replies import rejection_speech
 from assistant.skills import IntentKind, SkillSet, load_skills
 from assistant.structs import Engine, Parse, ParsedIntent, SlotScalar, SlotValue, Status
 
@@ -847,3 +848,43 @@ def test_a_guessed_kind_gives_way_to_a_word_of_one_device_in_the_room(mapper: Ma
                  ("HassTurnOff", {"area": "kitchen", "domain": "light"}))
     assert [a.targets for a in radio.actions] == [("switch.coffee_maker",),
                                                   ("media_player.kitchen_speaker",)]
+
+
+# --- what the user hears when a model reading is refused ---------------------------------------
+
+@pytest.mark.parametrize(("utterance", "intent"), [
+    ("you're pretty clever for a box", ("HassTurnOn", {"name": "box"})),
+    ("do you have any friends", ("HassGetState", {"name": "friends"})),
+    ("sing me a song", ("HassMediaPrevious", {"domain": "media_player"})),
+])
+def test_a_model_reading_of_talk_that_asks_nothing_is_not_understood(
+        mapper: Mapper, utterance: str, intent: Spec) -> None:
+    mapped = said(mapper, utterance, intent)
+    assert mapped.status is Status.REJECTED
+    assert (mapped.reason, mapped.speech) == ("not understood", "Sorry, I didn't catch that.")
+
+
+@pytest.mark.parametrize(("utterance", "intent", "reason"), [
+    ("turn on the box", ("HassTurnOn", {"name": "box"}), "unknown device: box"),
+    ("is the box on", ("HassGetState", {"name": "box"}), "unknown device: box"),
+    ("turn it on", ("HassTurnOn", {}), "which device?"),
+    ("play the previous song", ("HassMediaPrevious", {"domain": "media_player"}), "which one?"),
+])
+def test_a_request_about_a_device_keeps_its_reason(mapper: Mapper, utterance: str,
+                                                    intent: Spec, reason: str) -> None:
+    mapped = said(mapper, utterance, intent)
+    assert mapped.status is Status.REJECTED
+    assert (mapped.reason or "").startswith(reason), mapped.reason
+
+
+def test_a_device_in_another_room_is_refused_in_plain_words(mapper: Mapper) -> None:
+    mapped = said(mapper, "switch off the bedroom telly",
+                  ("HassTurnOff", {"name": "bedroom telly"}))
+    assert mapped.status is Status.REJECTED and not mapped.actions
+    assert mapped.reason == "the TV is in the Living Room, not the Bedroom"
+    assert mapped.speech == "Sorry: The TV is in the Living Room, not the Bedroom."
+
+
+def test_an_unsure_model_is_heard_as_not_caught_without_its_figures() -> None:
+    # the reason keeps the confidence for hubs and logs; the user hears plain words
+    assert rejection_speech("not sure (confidence 0.31)") == "Sorry, I didn't catch that."

@@ -191,6 +191,11 @@ def test_unknown_device_names_are_reported(matcher: TemplateMatcher, text: str,
     ("did you turn off the kitchen lights", "kitchen lights"),
     ("turn off the kitchen lights in ten minutes", "10 minutes"),
     ("turn off the kitchen lights tomorrow", "tomorrow"),
+    # people, not devices; and readings where the setting is unknown as well as the name
+    ("are you coming to bed soon", "you coming"),
+    ("i told you to close the door when you come in", "i told you"),
+    ("put your shoes on, we're late", "we're late"),
+    ("did i remember to lock the door", "did i remember"),
 ])
 def test_words_that_are_not_device_names_are_never_called_unknown_devices(
         matcher: TemplateMatcher, text: str, not_a_device: str) -> None:
