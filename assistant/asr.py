@@ -65,7 +65,6 @@ class Transcript:
     words: tuple[Word, ...] = ()
     rejected: bool = False
     reason: str | None = None  # "out of grammar", "nothing recognized"
-    score_per_frame: float = 0.0  # acoustic+grammar log score per 10 ms frame
     audio_ms: int = 0
     decode_ms: float = 0.0  # processor time spent in the decoder
 
@@ -264,21 +263,17 @@ class Recognizer:
         if hyp is None or not hyp.hypstr.strip():
             return Transcript("", rejected=True, reason="nothing recognized",
                               audio_ms=self._fed_ms, decode_ms=decode_ms)
-        frames = max(1, self._decoder.n_frames())
         words = tuple(Word(base, s.start_frame * FRAME_MS, (s.end_frame + 1) * FRAME_MS)
                       for s in self._decoder.seg()
                       if not _filler(base := s.word.split("(", 1)[0]))
-        per_frame = hyp.score / frames
         heard = tuple(w for w in words if not w.text.startswith(GARBAGE_PREFIX))
         garbage_ms = sum(w.end_ms - w.start_ms for w in words) - sum(
             w.end_ms - w.start_ms for w in heard)
         if not heard or garbage_ms >= GARBAGE_SHARE * sum(w.end_ms - w.start_ms for w in words):
             return Transcript("", words, rejected=True, reason="out of grammar",
-                              score_per_frame=per_frame, audio_ms=self._fed_ms,
-                              decode_ms=decode_ms)
+                              audio_ms=self._fed_ms, decode_ms=decode_ms)
         text = " ".join(w.text for w in heard)
-        return Transcript(text, heard, score_per_frame=per_frame, audio_ms=self._fed_ms,
-                          decode_ms=decode_ms)
+        return Transcript(text, heard, audio_ms=self._fed_ms, decode_ms=decode_ms)
 
     def cancel(self) -> None:
         if self._active:
