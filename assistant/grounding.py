@@ -258,10 +258,11 @@ def elsewhere(targets: Iterable[Entity], room: Area) -> bool:
     return bool(placed) and all(e.area != room.id for e in placed)
 
 
-# Words that make an utterance a request about the home, with QUESTION_WORDS: command verbs
-# and the words that say what a command does. A model-only reading that fails on its
-# devices in an utterance with none of them was not a request: "sing me a song" does not
-# ask which speaker, and "you're pretty clever for a box" nothing of a device called "box".
+# Words that make an utterance a request about the home, with QUESTION_WORDS and the words
+# of kinds of devices (KIND_WORDS, DEVICE_WORDS: "it's too dark in here" asks for light):
+# command verbs and the words that say what a command does. A model-only reading that fails
+# on its devices in an utterance with none of them was not a request: "you're pretty clever
+# for a box" asks nothing of a device called "box", "do you have any friends" nothing at all.
 REQUEST_WORDS = frozenset({
     "turn", "switch", "set", "open", "close", "shut", "lock", "unlock", "dim", "brighten",
     "start", "stop", "pause", "resume", "play", "activate", "raise", "lower", "kill",
@@ -271,9 +272,13 @@ REQUEST_WORDS = frozenset({
     "state", "tell", "show"})
 
 
+_ADDRESSING = REQUEST_WORDS | QUESTION_WORDS | set(DEVICE_WORDS) | {
+    w for kind in KIND_WORDS.values() for w in kind}
+
+
 def addressed(words: Set[str]) -> bool:
     """The utterance asks something or asks for something (see REQUEST_WORDS)."""
-    return bool(words & (REQUEST_WORDS | QUESTION_WORDS))
+    return bool(words & _ADDRESSING)
 
 
 # A question about a device's state opens or is phrased like one; a model-only state query

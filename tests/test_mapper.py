@@ -855,7 +855,7 @@ def test_a_guessed_kind_gives_way_to_a_word_of_one_device_in_the_room(mapper: Ma
 @pytest.mark.parametrize(("utterance", "intent"), [
     ("you're pretty clever for a box", ("HassTurnOn", {"name": "box"})),
     ("do you have any friends", ("HassGetState", {"name": "friends"})),
-    ("sing me a song", ("HassMediaPrevious", {"domain": "media_player"})),
+    ("nice to see you again", ("HassMediaPause", {"domain": "media_player"})),
 ])
 def test_a_model_reading_of_talk_that_asks_nothing_is_not_understood(
         mapper: Mapper, utterance: str, intent: Spec) -> None:
@@ -869,6 +869,7 @@ def test_a_model_reading_of_talk_that_asks_nothing_is_not_understood(
     ("is the box on", ("HassGetState", {"name": "box"}), "unknown device: box"),
     ("turn it on", ("HassTurnOn", {}), "which device?"),
     ("play the previous song", ("HassMediaPrevious", {"domain": "media_player"}), "which one?"),
+    ("it's too dark in here", ("LightBrighter", {"domain": "light"}), "which one?"),
 ])
 def test_a_request_about_a_device_keeps_its_reason(mapper: Mapper, utterance: str,
                                                     intent: Spec, reason: str) -> None:
