@@ -218,6 +218,9 @@ class Config:
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     debug_capture: DebugCaptureConfig = field(default_factory=DebugCaptureConfig)
     satellites: SatellitesConfig = field(default_factory=SatellitesConfig)
+    # siteId (this box's site_id, or a satellite's) -> id of the area its microphone is in:
+    # a command heard there that names no place acts in that area when it has such devices
+    site_areas: dict[str, str] = field(default_factory=dict)
     # Where this was loaded from: set by the loader, never read from the file.
     path: str = field(default="", metadata={"internal": True})
 
@@ -282,6 +285,9 @@ def _check_references(cfg: Config, src: Located) -> list[Problem]:
                     problems.append(
                         src.problem(f"safety.{section}[{i}].entity[{j}]", f"no entity '{ent}'")
                     )
+    for site, area in cfg.site_areas.items():
+        if area not in area_ids:
+            problems.append(src.problem(f"site_areas.{site}", f"no area with id '{area}'"))
     if cfg.satellites.max_sites < 1:
         problems.append(src.problem("satellites.max_sites", "must be at least 1"))
     if cfg.satellites.idle_timeout_ms < 100:

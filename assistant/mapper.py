@@ -99,7 +99,11 @@ class Mapper:
         self.targeter = Targeter(self.resolver, self.common)
 
     def map(self, parse: Parse, states: States | None = None,
-            now: dt.datetime | None = None, utterance: str = "") -> Mapped:
+            now: dt.datetime | None = None, utterance: str = "",
+            site_area: str | None = None) -> Mapped:
+        """`site_area`: the area id of the microphone that heard it, if the installer said
+        (config `site_areas`): a command that names no place acts there ("turn off the
+        lights" in the bedroom), when that room has such devices."""
         if not parse.intents:
             reason = parse.reason or "not understood"
             return Mapped(Status.REJECTED, reason, speech=rejection_speech(reason))
@@ -110,7 +114,7 @@ class Mapper:
         words = set(text.split())
         ctx = Context(model_only=parse.engine is not Engine.RULES,
                        says_all=bool(words & ALL_WORDS), words=words, text=text,
-                       utterance=utterance)
+                       utterance=utterance, site_area=site_area)
         if ctx.model_only and utterance:
             ctx.mentioned, ctx.areas = mentions(self.resolver, utterance)
             # the model sometimes says one command twice ("nightstand lamp a little dimmer")

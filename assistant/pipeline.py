@@ -168,7 +168,8 @@ class Assistant:
         t1 = time.perf_counter()
         with self._lock:
             states = dict(self.states)
-        mapped = self.mapper.map(parse, states, utterance=text)
+        mapped = self.mapper.map(parse, states, utterance=text,
+                                 site_area=self.config.site_areas.get(self.site_id))
         mapped = self._converse(mapped, parse, text)
         timings["map"] = _ms(t1)
         t2 = time.perf_counter()

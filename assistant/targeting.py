@@ -87,6 +87,7 @@ class Context:
     words: set[str] = field(default_factory=set)  # the utterance's words, normalised
     text: str = ""  # and in order
     last_area: str | None = None  # area id carried to later commands without a place
+    site_area: str | None = None  # area id of the microphone that heard the utterance
     utterance: str = ""  # as said: slot offsets point into it
     read_to: int = 0  # where the words of the commands before this one end in it
     spoken: list[str] = field(default_factory=list)
@@ -253,6 +254,9 @@ class Targeter:
                 raise Rejected(f"{match.entities[0].name} can't do that")
             if area_id is not None and len(found) > 1:
                 found = [e for e in found if e.area == area_id] or found
+            elif ctx.site_area is not None and match.area is None and len(found) > 1:
+                # two devices answer to the name: the one in the room the speaker is in
+                found = [e for e in found if e.area == ctx.site_area] or found
             if match.area is None and len({e.id for e in found}) > 1 and area_id is None:
                 names = " or ".join(f"the {e.name} in the {r.area_by_id[e.area].name}"
                                     if e.area in r.area_by_id else e.name for e in found)
@@ -280,6 +284,15 @@ class Targeter:
                 slots.pop("domain", None)
                 slots["name"] = unused[0].name
                 return unused
+        if (area_id is None and floor_id is None and ctx.last_area is None
+                and ctx.site_area is not None and (domain or device_class)
+                and not _says_all_here(parsed, ctx)):
+            here = [e for e in pool if e.area == ctx.site_area and fits(e, domain, device_class)]
+            if here and not (ctx.model_only and ctx.words and kind_unsaid(ctx.words, here)):
+                # the room the speaker is in, as if they had said it ("turn off the lights",
+                # "it's too dark in here"); a kind of device the model guessed is not enough
+                area_id = ctx.site_area
+                slots["area"] = r.area_by_id[area_id].name
         if (area_id is None and floor_id is None and ctx.last_area is not None
                 and not _says_all_here(parsed, ctx)):
             carried = [e for e in pool

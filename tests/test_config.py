@@ -13,7 +13,7 @@ from assistant.errors import ConfigError
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config.yaml"
 TOP_KEYS = ("areas, asr, audio, debug_capture, entities, feedback, floors, language, mqtt, safety, "
-            "satellites, site_id, skills_dir, understanding, vad, wake")
+            "satellites, site_areas, site_id, skills_dir, understanding, vad, wake")
 
 
 def problems_of(tmp_path: Path, text: str) -> list[str]:
@@ -246,3 +246,12 @@ def test_type_errors_in_several_sections_are_all_listed(tmp_path: Path) -> None:
         "2: wake.sensitivity: expected a number, got 'loud'",
         "3: vad.aggressiveness: expected a whole number, got 2.5",
     ]
+
+
+def test_a_site_in_an_unknown_area_is_named_with_its_line(tmp_path: Path) -> None:
+    text = ("areas:\n"
+            "  - {id: kitchen, name: Kitchen}\n"
+            "site_areas:\n"
+            "  default: kitchen\n"
+            "  bedroom-pi: bedroom\n")
+    assert problems_of(tmp_path, text) == ["5: site_areas.bedroom-pi: no area with id 'bedroom'"]

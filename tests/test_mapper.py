@@ -889,3 +889,23 @@ def test_a_device_in_another_room_is_refused_in_plain_words(mapper: Mapper) -> N
 def test_an_unsure_model_is_heard_as_not_caught_without_its_figures() -> None:
     # the reason keeps the confidence for hubs and logs; the user hears plain words
     assert rejection_speech("not sure (confidence 0.31)") == "Sorry, I didn't catch that."
+
+
+# --- the room of the microphone (config site_areas) ---------------------------------------------
+
+def test_a_kind_the_model_guessed_does_not_take_the_microphones_room(mapper: Mapper) -> None:
+    # "nice to see you again" read as "pause": no word of a player was said, so the
+    # living room's TV is not paused just because the microphone is there
+    mapped = mapper.map(parse(("HassMediaPause", {"domain": "media_player"})), STATES, NOW,
+                        utterance="nice to see you again", site_area="living_room")
+    assert not mapped.actions and mapped.status is Status.REJECTED
+
+
+def test_the_microphones_room_needs_devices_of_that_kind(mapper: Mapper) -> None:
+    # no vacuum is kept in the bedroom: the one of the house starts, as without a room
+    mapped = mapper.map(parse(("HassVacuumStart", {"domain": "vacuum"}), engine=Engine.RULES),
+                        STATES, NOW, utterance="start the vacuum", site_area="bedroom")
+    assert targets(mapped) == ("vacuum.robot",)
+    lights = mapper.map(parse(("HassTurnOff", {"domain": "light"}), engine=Engine.RULES),
+                        STATES, NOW, utterance="turn off the lights", site_area="kitchen")
+    assert targets(lights) == KITCHEN_LIGHTS

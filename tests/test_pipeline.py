@@ -225,3 +225,23 @@ def test_a_list_of_devices_after_one_verb_acts_on_each() -> None:
     assert [a.intent for a in outcome.actions] == ["HassTurnOff"] * 3
     assert [a.targets for a in outcome.actions] == [
         ("light.porch",), ("media_player.living_room_tv",), ("light.office_desk",)]
+
+
+def test_a_command_that_names_no_place_acts_in_the_room_of_the_microphone() -> None:
+    config = load_config(ROOT / "config.yaml")
+    config = replace(config, site_areas={"bedroom-pi": "bedroom"})
+    house = Assistant(config, engine="auto", publish=False)
+    bedroom = house.for_site("bedroom-pi")
+    lights = bedroom.handle_text("turn off the lights")
+    assert lights.status is Status.OK, lights
+    assert [a.targets for a in lights.actions] == [("light.bedroom_ceiling", "light.bedside_lamp")]
+    assert lights.actions[0].slots["area"] == "Bedroom"
+    # the one lamp of the room, not a question about every lamp of the house
+    assert [a.targets for a in bedroom.handle_text("turn on the lamp").actions] == [
+        ("light.bedside_lamp",)]
+    # "all" still means the house, and a place said beats the microphone's
+    assert len(bedroom.handle_text("turn off all the lights").actions[0].targets) > 2
+    assert [a.targets for a in bedroom.handle_text("close the blind in the office").actions] == [
+        ("cover.office_blind",)]
+    # the box's own site has no room in this config: the house, as before
+    assert len(house.handle_text("turn off the lights").actions[0].targets) > 2
