@@ -8,6 +8,7 @@ They are pure: the mapper decides what a failed check means.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
@@ -288,6 +289,11 @@ ASKING_WORDS = QUESTION_WORDS | {"status", "state", "check", "tell", "whether", 
 
 
 TIME_WORDS = frozenset({"time", "clock", "o'clock", "oclock", "late", "hour"})
+# "time" in these says nothing about the clock: "are you listening all the time", "it's
+# about time", "time for bed" do not ask what time it is.
+_TIME_IDIOMS = re.compile(
+    r"\b(?:all the|about|on|in|every|last|next|this|that|some|any|first|long|a|at the|"
+    r"spare|free|bed|good|hard|great|whole) time\b|\btime (?:to|for)\b|\bbedtime\b")
 DATE_WORDS = frozenset({"date", "day", "month", "year", "weekday", "today's"})
 _WHAT = frozenset({"what", "what's", "whats", "which"})
 # A model-only "never mind" must have one of these: "wait a second" or "mind the gap" is
@@ -297,11 +303,13 @@ CANCEL_WORDS = frozenset({"never", "nevermind", "forget", "cancel", "stop", "abo
                           "not", "don't", "dont", "no", "leave"})
 
 
-def unasked(spec: IntentSpec, words: Set[str]) -> bool:
+def unasked(spec: IntentSpec, words: Set[str], text: str = "") -> bool:
     """A state query ("is the porch light on") read from words that ask nothing; the time
-    asked with no word of time ("is this thing on"), the date with no word of dates that is
-    asked about ("have a nice day", "how are you doing today")."""
+    asked with no word of time ("is this thing on", "it's about time"), the date with no
+    word of dates that is asked about ("have a nice day", "how are you doing today")."""
     if spec.kind is IntentKind.TIME:
+        if text:
+            words = set(_TIME_IDIOMS.sub(" ", text).split())
         return not words & TIME_WORDS
     if spec.kind is IntentKind.DATE:
         asked = bool(words & DATE_WORDS and words & (ASKING_WORDS | {"remind"}))

@@ -114,7 +114,7 @@ class Targeter:
         is its room."""
         if (unsaid_preset(parsed, slots, ctx.words, ctx.text)
                 or polarity_unsaid(spec.name, ctx.words)
-                or unasked(spec, ctx.words)):
+                or unasked(spec, ctx.words, ctx.text)):
             raise Ungrounded("not understood")
         if spec.kind is IntentKind.DEVICE and "name" not in parsed.slots and not any(
                 ctx.words & cues for cues in KIND_WORDS.values()):
