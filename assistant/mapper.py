@@ -8,6 +8,7 @@ lie in range, deny rules block, risky actions wait for a spoken "yes".
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from assistant.config import Config, Entity
@@ -100,10 +101,11 @@ class Mapper:
 
     def map(self, parse: Parse, states: States | None = None,
             now: dt.datetime | None = None, utterance: str = "",
-            site_area: str | None = None) -> Mapped:
+            site_area: str | None = None, previous: Sequence[str] = ()) -> Mapped:
         """`site_area`: the area id of the microphone that heard it, if the installer said
         (config `site_areas`): a command that names no place acts there ("turn off the
-        lights" in the bedroom), when that room has such devices."""
+        lights" in the bedroom), when that room has such devices. `previous`: entity ids
+        the utterance before acted on, for "it" and "them" ("turn them off")."""
         if not parse.intents:
             reason = parse.reason or "not understood"
             return Mapped(Status.REJECTED, reason, speech=rejection_speech(reason))
@@ -114,7 +116,8 @@ class Mapper:
         words = set(text.split())
         ctx = Context(model_only=parse.engine is not Engine.RULES,
                        says_all=bool(words & ALL_WORDS), words=words, text=text,
-                       utterance=utterance, site_area=site_area)
+                       utterance=utterance, site_area=site_area,
+                       previous=self._entities(tuple(previous)))
         if ctx.model_only and utterance:
             ctx.mentioned, ctx.areas = mentions(self.resolver, utterance)
             # the model sometimes says one command twice ("nightstand lamp a little dimmer")

@@ -43,7 +43,8 @@ _LEADING_NOISE = frozenset({"is", "are", "was", "the", "a", "an", "my", "our", "
                             "all", "at", "for", "to"})
 # Words of people, not of devices: "are you coming" is nobody's name for a lamp.
 _PERSONS = frozenset({"i", "i'm", "i've", "me", "you", "you're", "we", "we're", "us", "they",
-                      "they're", "he", "he's", "she", "she's", "did", "do", "does"})
+                      "they're", "he", "he's", "she", "she's", "did", "do", "does", "it",
+                      "them", "those", "these", "that"})
 MAX_BORROWED_WORDS = 3  # "turn on the" at most, lent to a command that lacks its verb
 # Words that make an utterance a command or device question; without one, an unmatched
 # phrase is "not understood" rather than "unknown device".

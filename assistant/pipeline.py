@@ -28,6 +28,8 @@ from assistant.understanding import Understanding
 log = logging.getLogger(__name__)
 
 FLUSH_TIMEOUT_S = 10.0
+# "it" and "them" point back at what the last command acted on for this long
+PREVIOUS_S = 120.0
 
 
 def _ms(start: float) -> float:
@@ -62,6 +64,7 @@ class Assistant:
         # threads of their own, so one utterance is understood at a time.
         self._understand_lock = threading.Lock()
         self._pending: _PendingConfirm | None = None
+        self._previous: tuple[tuple[str, ...], float] = ((), 0.0)  # (entity ids, when)
         self.broker: EmbeddedBroker | None = None
         self.link: MqttLink | None = None
         self.on_query_outcome: Callable[[Outcome], None] | None = None
@@ -78,7 +81,14 @@ class Assistant:
         view = copy.copy(self)  # shares the locks too: still one utterance understood at a time
         view.site_id = site_id
         view._pending = None
+        view._previous = ((), 0.0)  # "turn them off" in the kitchen means the kitchen's
         return view
+
+    def forget(self) -> None:
+        """A new conversation: no question waits for a yes, and "it" points at nothing."""
+        with self._lock:
+            self._pending = None
+            self._previous = ((), 0.0)
 
     # --- connection ---------------------------------------------------------------------
 
@@ -168,9 +178,17 @@ class Assistant:
         t1 = time.perf_counter()
         with self._lock:
             states = dict(self.states)
+            previous, when = self._previous
+        if time.monotonic() - when > PREVIOUS_S:
+            previous = ()
         mapped = self.mapper.map(parse, states, utterance=text,
-                                 site_area=self.config.site_areas.get(self.site_id))
+                                 site_area=self.config.site_areas.get(self.site_id),
+                                 previous=previous)
         mapped = self._converse(mapped, parse, text)
+        acted = tuple(t for a in mapped.actions for t in a.targets)
+        if acted:
+            with self._lock:
+                self._previous = (acted, time.monotonic())
         timings["map"] = _ms(t1)
         t2 = time.perf_counter()
         self._publish(mapped, parse, text, session_id, request_id)

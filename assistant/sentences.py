@@ -113,7 +113,7 @@ def run_cases(assistant: Assistant, path: Path) -> tuple[int, list[Failure]]:
             problem = check_case(case, outcome)
             if problem is not None:
                 failures.append(Failure(str(path), sentence, problem))
-            assistant.handle_text("never mind")  # no pending question leaks into the next case
+            assistant.forget()  # no pending question or "it" leaks into the next case
     return total, failures
 
 

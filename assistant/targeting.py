@@ -35,6 +35,10 @@ from assistant.skills import IntentKind, IntentSpec, SlotType
 from assistant.slotcheck import Rejected, canonical_word, check_slots, fits, singular
 from assistant.structs import ParsedIntent, SlotScalar, SlotValue
 
+# Words that point back at what the last command acted on: "turn them off", "make it 21".
+PRONOUNS = frozenset({"it", "them", "those", "these", "that", "they"})
+_KIND_NOUNS = frozenset(DEVICE_WORDS) - {"switch"}  # "switch them off": the verb
+
 
 class Ungrounded(Rejected):
     """A model-only command the words said do not back (nothing said "off", nothing asked)."""
@@ -88,6 +92,7 @@ class Context:
     text: str = ""  # and in order
     last_area: str | None = None  # area id carried to later commands without a place
     site_area: str | None = None  # area id of the microphone that heard the utterance
+    previous: list[Entity] = field(default_factory=list)  # acted on by the utterance before
     utterance: str = ""  # as said: slot offsets point into it
     read_to: int = 0  # where the words of the commands before this one end in it
     spoken: list[str] = field(default_factory=list)
@@ -238,6 +243,27 @@ class Targeter:
                     (), DEVICE_WORDS)
             elif "domain" in spec.slots and kind in allowed:
                 slots["domain"] = domain = kind
+        if str(slots.get("name", "")).lower() in PRONOUNS:
+            slots.pop("name")  # "switch them back on": the model copied the pronoun
+        if ("name" not in slots and area_id is None and floor_id is None
+                and (ctx.previous or ctx.acted) and spec.kind is IntentKind.DEVICE
+                and ctx.words & PRONOUNS):
+            # "turn on the kitchen lights" ... "turn them off": what the last command acted
+            # on, of the kinds this one can act on; a kind said names its own devices ("turn
+            # the lights off so that we can sleep" is every light, not the last one's)
+            said_kind = any(v.start_char is not None for k in ("domain", "device_class")
+                            if (v := parsed.slots.get(k)) is not None)
+            # within one utterance, "it" is what the command before acted on ("skip this
+            # song on the kitchen radio and turn it up")
+            before = ([e for e in r.exposed if e.id in ctx.acted[-1][1]] if ctx.acted
+                      else ctx.previous)
+            back = [e for e in before if not allowed or e.domain in allowed]
+            if back and not said_kind and not ctx.words & _KIND_NOUNS:
+                slots.pop("domain", None)
+                slots.pop("device_class", None)
+                if len(back) == 1:
+                    slots["name"] = back[0].name
+                return back
         if "name" in slots:
             spoken = str(slots["name"])
             match = r.name(spoken, {domain} if domain in allowed else allowed)

@@ -121,7 +121,7 @@ def run_engine(engine: str, files: list[Path], models: Path | None = None) -> di
                     failures.append(f"{'[wrong action] ' if wrong else ''}{sentence!r}: {problem}")
                 wrong_utts += wrong
                 rejected += not outcome.actions and not getattr(outcome, "pending", ())
-                assistant.handle_text("never mind")  # no pending question leaks onwards
+                assistant.forget()  # no pending question or "it" leaks onwards
         sets[path.stem] = {
             "n": n, "exact": exact / n, "wrong_action": wrong_utts / n,
             "rejected": rejected / n, "ms_p50": pct(lat, 50), "ms_p95": pct(lat, 95),

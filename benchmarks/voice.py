@@ -111,7 +111,7 @@ class ActionJudge:
             self.cache[text] = (o["status"], [
                 (a["intent"], {k: v for k, v in a["slots"].items() if k not in PICKING_SLOTS},
                  sorted(a["targets"])) for a in o["actions"]])
-            self.assistant._pending = None  # each clip is a new conversation
+            self.assistant.forget()  # each clip is a new conversation
         return self.cache[text]
 
     def acts(self, heard: str) -> bool:

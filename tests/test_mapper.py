@@ -913,3 +913,23 @@ def test_the_microphones_room_needs_devices_of_that_kind(mapper: Mapper) -> None
     lights = mapper.map(parse(("HassTurnOff", {"domain": "light"}), engine=Engine.RULES),
                         STATES, NOW, utterance="turn off the lights", site_area="kitchen")
     assert targets(lights) == KITCHEN_LIGHTS
+
+
+# --- "it" and "them": what the utterance before acted on ---------------------------------------
+
+def test_a_pronoun_acts_on_what_the_last_command_acted_on(mapper: Mapper) -> None:
+    before = ("light.porch", "media_player.living_room_tv")
+    off = mapper.map(parse(("HassTurnOff", {})), STATES, NOW, utterance="turn them off",
+                     previous=("light.porch",))
+    assert targets(off) == ("light.porch",)
+    # of those, only what the command can act on: volume is the tv's
+    up = mapper.map(parse(("MediaVolumeUp", {})), STATES, NOW, utterance="turn it up",
+                    previous=before)
+    assert targets(up) == ("media_player.living_room_tv",)
+    # a kind said names its own devices, whatever else the sentence says
+    lights = mapper.map(parse(("HassTurnOff", {"domain": "light"}), engine=Engine.RULES), STATES,
+                        NOW, utterance="turn off the lights so that we can sleep",
+                        previous=("light.porch",))
+    assert targets(lights) == ALL_LIGHTS
+    # nothing before: nothing to point at
+    assert said(mapper, "turn it off", ("HassTurnOff", {})).status is Status.REJECTED

@@ -245,3 +245,29 @@ def test_a_command_that_names_no_place_acts_in_the_room_of_the_microphone() -> N
         ("cover.office_blind",)]
     # the box's own site has no room in this config: the house, as before
     assert len(house.handle_text("turn off the lights").actions[0].targets) > 2
+
+
+def test_it_and_them_point_back_at_what_the_last_command_acted_on() -> None:
+    config = load_config(ROOT / "config.yaml")
+    house = Assistant(config, engine="auto", publish=False)
+    if house.understanding.lm is None:
+        pytest.skip("no micro-LLM")
+    # nothing said before: nothing to point at
+    assert house.handle_text("switch them back on").status is Status.REJECTED
+    assert house.handle_text("turn on the kitchen lights").status is Status.OK
+    off = house.handle_text("now switch them off")
+    assert off.status is Status.OK, off
+    assert [(a.intent, a.targets) for a in off.actions] == [
+        ("HassTurnOff", ("light.kitchen_ceiling", "light.kitchen_counter"))]
+    # only of the kinds the command can act on: the tv's volume, not the lights'
+    assert house.handle_text("turn the telly on").status is Status.OK
+    louder = house.handle_text("turn it up")
+    assert [(a.intent, a.targets) for a in louder.actions] == [
+        ("MediaVolumeUp", ("media_player.living_room_tv",))]
+    # a risky action still asks first
+    assert house.handle_text("lock the back door").status is Status.OK
+    unlock = house.handle_text("unlock it")
+    assert unlock.status is Status.CONFIRM and not unlock.actions, unlock
+    assert [a.targets for a in unlock.pending] == [("lock.back_door",)]
+    # another microphone has its own "last command"
+    assert not house.for_site("kitchen-pi").handle_text("turn it off").actions
