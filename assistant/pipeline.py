@@ -19,6 +19,7 @@ from assistant import hermes
 from assistant.broker import LOOPBACK, EmbeddedBroker, port_accepts
 from assistant.config import Config
 from assistant.errors import AssistantError, ConfigError
+from assistant.followup import follow_up
 from assistant.mapper import Mapped, Mapper
 from assistant.mqtt import MqttLink
 from assistant.skills import IntentKind, SkillSet, cross_check, load_skills
@@ -28,7 +29,8 @@ from assistant.understanding import Understanding
 log = logging.getLogger(__name__)
 
 FLUSH_TIMEOUT_S = 10.0
-# "it" and "them" point back at what the last command acted on for this long
+# "it", "them", "and the hallway too" and "a bit more" point back at the last command's
+# actions for this long
 PREVIOUS_S = 120.0
 
 
@@ -64,7 +66,7 @@ class Assistant:
         # threads of their own, so one utterance is understood at a time.
         self._understand_lock = threading.Lock()
         self._pending: _PendingConfirm | None = None
-        self._previous: tuple[tuple[str, ...], float] = ((), 0.0)  # (entity ids, when)
+        self._previous: tuple[tuple[Action, ...], float] = ((), 0.0)  # (actions, when)
         self.broker: EmbeddedBroker | None = None
         self.link: MqttLink | None = None
         self.on_query_outcome: Callable[[Outcome], None] | None = None
@@ -172,23 +174,25 @@ class Assistant:
                     session_id: str | None = None, request_id: str | None = None) -> Outcome:
         timings = dict(timings_ms or {})
         t0 = time.perf_counter()
+        with self._lock:
+            previous, when = self._previous
+        if time.monotonic() - when > PREVIOUS_S:
+            previous = ()
+        # "and the hallway too" is only a follow-up, whatever an engine would guess for it
+        followed = follow_up(text, previous, self.mapper.resolver) if previous else None
         with self._understand_lock:
-            parse = self.understanding.understand(text)
+            parse = followed or self.understanding.understand(text)
         timings["lm" if parse.engine is Engine.LM else "understand"] = _ms(t0)
         t1 = time.perf_counter()
         with self._lock:
             states = dict(self.states)
-            previous, when = self._previous
-        if time.monotonic() - when > PREVIOUS_S:
-            previous = ()
         mapped = self.mapper.map(parse, states, utterance=text,
                                  site_area=self.config.site_areas.get(self.site_id),
-                                 previous=previous)
+                                 previous=tuple(t for a in previous for t in a.targets))
         mapped = self._converse(mapped, parse, text)
-        acted = tuple(t for a in mapped.actions for t in a.targets)
-        if acted:
+        if any(a.targets for a in mapped.actions):
             with self._lock:
-                self._previous = (acted, time.monotonic())
+                self._previous = (mapped.actions, time.monotonic())
         timings["map"] = _ms(t1)
         t2 = time.perf_counter()
         self._publish(mapped, parse, text, session_id, request_id)

@@ -29,7 +29,8 @@ STAGES: list[tuple[str, set[str]]] = [
 GROUPS: list[tuple[str, set[str]]] = [
     ("foundation", set()),
     *STAGES,
-    ("pipeline", {"pipeline", "understanding", "voice", "sentences", "satellite", "sitedecoder"}),
+    ("pipeline", {"pipeline", "understanding", "followup", "voice", "sentences", "satellite",
+                  "sitedecoder"}),
     ("cli", {"cli", "__main__"}),
 ]
 

@@ -271,3 +271,20 @@ def test_it_and_them_point_back_at_what_the_last_command_acted_on() -> None:
     assert [a.targets for a in unlock.pending] == [("lock.back_door",)]
     # another microphone has its own "last command"
     assert not house.for_site("kitchen-pi").handle_text("turn it off").actions
+
+
+def test_a_follow_up_continues_the_last_command() -> None:
+    config = load_config(ROOT / "config.yaml")
+    house = Assistant(config, engine="auto", publish=False)
+    assert house.handle_text("turn on the kitchen lights").status is Status.OK
+    more = house.handle_text("and the hallway too")
+    assert [(a.intent, a.targets) for a in more.actions] == [("HassTurnOn", ("light.hallway",))]
+    # a risky one asks again for the new device
+    assert house.handle_text("unlock the front door").status is Status.CONFIRM
+    assert house.handle_text("yes").status is Status.OK
+    back = house.handle_text("and the back door too")
+    assert back.status is Status.CONFIRM and not back.actions, back
+    assert [a.targets for a in back.pending] == [("lock.back_door",)]
+    # after forget(), a new conversation: nothing to continue
+    house.forget()
+    assert house.handle_text("and the hallway too").status is Status.REJECTED
