@@ -26,7 +26,8 @@ _AGAIN = frozenset({"again", "do that again", "do it again", "once more", "one m
                     "same again"})
 _FRONT = frozenset({"and", "also", "plus"})
 _BACK = (("too",), ("also",), ("as", "well"))
-_FILLER = frozenset({"the", "my", "our", "in", "for", "please", "now"})
+_FILLER = frozenset({"the", "my", "our", "in", "for", "please", "now", "just", "oh", "okay",
+                     "ok", "yeah", "then"})
 MAX_WORDS = 5  # "and the kids room night light too" at most, joiners aside
 
 

@@ -25,7 +25,7 @@ from assistant.config import Config
 from assistant.errors import AssistantError, AudioError
 from assistant.feedback import Feedback
 from assistant.frontend import Frame, Frontend
-from assistant.grammar import build_word_graph
+from assistant.grammar import build_word_graph, with_follow_ups
 from assistant.pipeline import Assistant, outcome_line
 from assistant.skills import home_lists
 from assistant.structs import Outcome, Status
@@ -218,7 +218,7 @@ def _graph_in_child(intents: Any) -> Any:
 def _word_graph(assistant: Assistant, config: Config) -> Any:
     """The recognizer's grammar, compiled in a short-lived child process: compiling peaks
     at about 60 MB of Python objects that the service would otherwise keep as resident."""
-    intents = assistant.skills.hassil_intents(home_lists(config))
+    intents = with_follow_ups(assistant.skills.hassil_intents(home_lists(config)))
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: compile here

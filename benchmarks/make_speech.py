@@ -233,6 +233,10 @@ FIXTURES = [
          "hum", 10.0, kind="ood"),
     Clip("noise_babble.wav", "", "", 0, "babble", None, kind="noise"),
     Clip("noise_hum.wav", "", "", 0, "hum", None, kind="noise"),
+    # a conversation: a command, then follow-ups that only make sense after it
+    Clip("follow_kitchen_on.wav", "turn on the kitchen lights", "en-us+m3", 150, "hum", 20.0),
+    Clip("follow_hallway_too.wav", "and the hallway too", "en-us", 150, "hum", 20.0),
+    Clip("follow_them_off.wav", "turn them off", "en-us+m3", 150, "pink", 20.0),
 ]
 
 

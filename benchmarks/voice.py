@@ -30,7 +30,7 @@ from assistant.asr import AsrConfig, Recognizer, Transcript
 from assistant.audio import WavSource
 from assistant.config import AudioConfig, Config, VadConfig, load_config
 from assistant.frontend import Frontend
-from assistant.grammar import build_word_graph
+from assistant.grammar import build_word_graph, with_follow_ups
 from assistant.resolve import PICKING_SLOTS
 from assistant.skills import home_lists, load_skills
 from assistant.vad import Endpointer, EventKind
@@ -38,7 +38,7 @@ from assistant.vad import Endpointer, EventKind
 
 def grammar_for(cfg: Config) -> Any:
     skills = load_skills(cfg.resolve(cfg.skills_dir))
-    return build_word_graph(skills.hassil_intents(home_lists(cfg)))
+    return build_word_graph(with_follow_ups(skills.hassil_intents(home_lists(cfg))))
 
 
 FINISH_MS: list[float] = []  # time from the endpoint to the final transcript, per command

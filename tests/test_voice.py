@@ -70,6 +70,36 @@ def test_spoken_commands_in_noise_reach_the_broker(broker: Any, listen: Any,
     assert got["hermes/asr/textCaptured"]["text"]
 
 
+def test_spoken_follow_ups_continue_the_last_command(broker: Any, listen: Any,
+                                                     tmp_path: Path) -> None:
+    heard = listen(["zigbee2mqtt/hallway/set"])
+    config = config_for(broker, tmp_path)
+    assistant = Assistant(config)
+    try:
+        loop = VoiceLoop(assistant, config, wake=False)
+        outcomes = []
+        for name in ("follow_kitchen_on.wav", "follow_hallway_too.wav", "follow_them_off.wav"):
+            with WavSource(AUDIO / name) as source:
+                outcomes += loop.run(source, wav=name)
+        # "turn on the kitchen lights", "and the hallway too", "turn them off"
+        assert [(a.intent, a.targets) for o in outcomes for a in o.actions] == [
+            ("HassTurnOn", ("light.kitchen_ceiling", "light.kitchen_counter")),
+            ("HassTurnOn", ("light.hallway",)),
+            ("HassTurnOff", ("light.hallway",))], outcomes
+    finally:
+        assistant.close(5)
+    states: list[str] = []
+    deadline = time.monotonic() + 5
+    # (a retained message from another test may come first: wait for on, then off)
+    while states[-2:] != ["ON", "OFF"] and time.monotonic() < deadline:
+        try:
+            _, payload, _ = heard.get(0.5)
+        except queue.Empty:
+            continue
+        states.append(json.loads(payload)["state"])
+    assert states[-2:] == ["ON", "OFF"], states
+
+
 def test_out_of_domain_speech_and_noise_actuate_nothing(engine_free_config: Config) -> None:
     assistant = Assistant(engine_free_config, publish=False)
     loop = VoiceLoop(assistant, engine_free_config, wake=False)

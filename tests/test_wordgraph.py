@@ -91,3 +91,16 @@ def test_shared_lists_are_one_free_move_away_and_keep_each_states_weight() -> No
             out[a] = out.get(a, 0.0) + p
         assert set(out) == set(range(g.n_states)) - {g.final}
         assert all(abs(total - 1.0) < 1e-9 for total in out.values())
+
+
+def test_the_recognizer_hears_follow_ups_after_a_command() -> None:
+    from assistant.grammar import with_follow_ups
+    from assistant.wordgraph import accepts
+
+    g = build_word_graph(with_follow_ups(Intents.from_dict(TEMPLATES)))
+    for said in ("and the hallway too", "the kitchen as well", "and the desk lamp",
+                 "a bit more", "do that again", "turn them off", "switch it back on",
+                 "turn on the kitchen light and the hallway too"):
+        assert accepts(g, said), said
+    assert not accepts(g, "the hallway")  # a name alone is no follow-up
+    assert not accepts(build_word_graph(Intents.from_dict(TEMPLATES)), "and the hallway too")
