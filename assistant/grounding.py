@@ -303,6 +303,19 @@ CANCEL_WORDS = frozenset({"never", "nevermind", "forget", "cancel", "stop", "abo
                           "not", "don't", "dont", "no", "leave"})
 
 
+# A model-only "yes" must say yes: it may unlock a door or open the garage that waits for
+# one ("is it on" was read as a yes and unlocked the front door).
+YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "correct",
+                       "affirmative", "confirm", "confirmed", "absolutely", "course", "right",
+                       "ahead"})
+
+
+def affirmed(text: str) -> bool:
+    """The (normalised) utterance says yes, and does not ask: "is that okay" is a question."""
+    words = text.split()
+    return bool(words) and bool(set(words) & YES_WORDS) and words[0] not in QUESTION_WORDS
+
+
 def unasked(spec: IntentSpec, words: Set[str], text: str = "") -> bool:
     """A state query ("is the porch light on") read from words that ask nothing; the time
     asked with no word of time ("is this thing on", "it's about time"), the date with no

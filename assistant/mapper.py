@@ -18,6 +18,7 @@ from assistant.grounding import (
     REGROUND_REASONS,
     UNLOCK_WORDS,
     addressed,
+    affirmed,
     bare_question,
     elsewhere,
     mentions,
@@ -174,6 +175,11 @@ class Mapper:
             if spec is None:
                 return Mapped(Status.REJECTED, f"unknown intent: {parsed.intent}",
                               speech="Sorry, I can't do that.")
+            if (spec.kind is IntentKind.CONFIRM and ctx.model_only and ctx.text
+                    and not affirmed(ctx.text)):
+                # a yes the words do not say never answers a question about a risky action
+                return Mapped(Status.REJECTED, "not understood",
+                              speech=rejection_speech("not understood"))
             if spec.kind in (IntentKind.CONFIRM, IntentKind.CANCEL):
                 return Mapped(Status.OK, control=spec.kind, speech=spec.response,
                               actions=(Action(spec.name, {}, (), ()),))

@@ -933,3 +933,17 @@ def test_a_pronoun_acts_on_what_the_last_command_acted_on(mapper: Mapper) -> Non
     assert targets(lights) == ALL_LIGHTS
     # nothing before: nothing to point at
     assert said(mapper, "turn it off", ("HassTurnOff", {})).status is Status.REJECTED
+
+
+@pytest.mark.parametrize(("utterance", "yes"), [
+    ("is it on", False),  # read as a yes, it unlocked a door that waited for one
+    ("is that okay", False),
+    ("what was that", False),
+    ("yeah go on then", True),
+    ("sure thing", True),
+])
+def test_a_model_yes_must_say_yes(mapper: Mapper, utterance: str, yes: bool) -> None:
+    mapped = said(mapper, utterance, ("ConfirmYes", {}))
+    assert (mapped.control is IntentKind.CONFIRM) is yes, mapped
+    if not yes:
+        assert mapped.status is Status.REJECTED and mapped.reason == "not understood"

@@ -288,3 +288,13 @@ def test_a_follow_up_continues_the_last_command() -> None:
     # after forget(), a new conversation: nothing to continue
     house.forget()
     assert house.handle_text("and the hallway too").status is Status.REJECTED
+
+
+def test_a_question_is_never_the_yes_a_risky_action_waits_for() -> None:
+    config = load_config(ROOT / "config.yaml")
+    house = Assistant(config, engine="auto", publish=False)
+    assert house.handle_text("unlock the front door").status is Status.CONFIRM
+    asked = house.handle_text("is it on")  # the model reads a yes here
+    assert asked.status is Status.REJECTED and not asked.actions, asked
+    # the question still waits for a real answer
+    assert [a.targets for a in house.handle_text("yes").actions] == [("lock.front_door",)]
