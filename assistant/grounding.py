@@ -310,10 +310,19 @@ YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "corre
                        "ahead"})
 
 
+# Words that may come with a yes ("yeah go on then", "sure thing", "of course you can");
+# any other word makes it something else: "okay google" is no answer to us.
+_ASSENT = YES_WORDS | {"please", "go", "on", "then", "do", "it", "that", "that's", "thing",
+                       "i", "i'm", "am", "fine", "alright", "all", "away", "now", "let's",
+                       "lets", "you", "can", "bet", "of", "definitely", "for", "sir", "mate"}
+
+
 def affirmed(text: str) -> bool:
-    """The (normalised) utterance says yes, and does not ask: "is that okay" is a question."""
+    """The (normalised) utterance says yes and nothing else: "is that okay" asks, "okay
+    google" speaks to another assistant."""
     words = text.split()
-    return bool(words) and bool(set(words) & YES_WORDS) and words[0] not in QUESTION_WORDS
+    return (bool(set(words) & YES_WORDS) and set(words) <= _ASSENT
+            and words[0] not in QUESTION_WORDS)
 
 
 def unasked(spec: IntentSpec, words: Set[str], text: str = "") -> bool:

@@ -939,8 +939,10 @@ def test_a_pronoun_acts_on_what_the_last_command_acted_on(mapper: Mapper) -> Non
     ("is it on", False),  # read as a yes, it unlocked a door that waited for one
     ("is that okay", False),
     ("what was that", False),
+    ("okay google", False),  # another assistant's name, not an answer to us
     ("yeah go on then", True),
     ("sure thing", True),
+    ("right away", True),
 ])
 def test_a_model_yes_must_say_yes(mapper: Mapper, utterance: str, yes: bool) -> None:
     mapped = said(mapper, utterance, ("ConfirmYes", {}))
