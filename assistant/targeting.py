@@ -37,7 +37,8 @@ from assistant.structs import ParsedIntent, SlotScalar, SlotValue
 
 # Words that point back at what the last command acted on: "turn them off", "make it 21".
 PRONOUNS = frozenset({"it", "them", "those", "these", "that", "they"})
-_KIND_NOUNS = frozenset(DEVICE_WORDS) - {"switch"}  # "switch them off": the verb
+# Device words that are also the verbs of commands: "switch them off", "lock it".
+_KIND_NOUNS = frozenset(DEVICE_WORDS) - {"switch", "lock"}
 
 
 class Ungrounded(Rejected):
@@ -258,6 +259,9 @@ class Targeter:
             before = ([e for e in r.exposed if e.id in ctx.acted[-1][1]] if ctx.acted
                       else ctx.previous)
             back = [e for e in before if not allowed or e.domain in allowed]
+            if domain is not None and ctx.words & KIND_WORDS.get(domain, set()):
+                # "lock it": the verb names the kind too; of what came before, the locks
+                back = [e for e in back if fits(e, domain, device_class)]
             if back and not said_kind and not ctx.words & _KIND_NOUNS:
                 slots.pop("domain", None)
                 slots.pop("device_class", None)

@@ -298,3 +298,18 @@ def test_a_question_is_never_the_yes_a_risky_action_waits_for() -> None:
     assert asked.status is Status.REJECTED and not asked.actions, asked
     # the question still waits for a real answer
     assert [a.targets for a in house.handle_text("yes").actions] == [("lock.front_door",)]
+
+
+def test_a_pronoun_never_crosses_to_another_kind_of_device() -> None:
+    config = load_config(ROOT / "config.yaml")
+    house = Assistant(config, engine="auto", publish=False)
+    if house.understanding.lm is None:
+        pytest.skip("no micro-LLM")
+    assert house.handle_text("is the front door locked").status is Status.OK
+    # "lock" is the verb and the kind: of what came before, the lock
+    assert [a.targets for a in house.handle_text("lock it").actions] == [("lock.front_door",)]
+    assert house.handle_text("turn on the tv").status is Status.OK
+    for text in ("turn that light off", "lock it"):  # the tv is neither
+        outcome = house.handle_text(text)
+        assert all("media_player.living_room_tv" not in a.targets for a in outcome.actions), (
+            text, outcome)
