@@ -338,8 +338,11 @@ def unasked(spec: IntentSpec, words: Set[str], text: str = "") -> bool:
         return not asked and not ("today" in words and words & _WHAT)
     if spec.kind is not IntentKind.STATE:
         return False
-    cues = ASKING_WORDS | (KIND_WORDS["climate"] if "temperature" in spec.name.lower() else set())
-    return not words & cues
+    if "temperature" in spec.name.lower():
+        # a temperature is asked about in words of warmth: "what's on in the kitchen" asks
+        # nothing about degrees
+        return not words & (KIND_WORDS["climate"] | KIND_WORDS["sensor"])
+    return not words & ASKING_WORDS
 
 
 def enum_said(spec: IntentSpec, parsed: ParsedIntent, text: str,

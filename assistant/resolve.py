@@ -29,7 +29,7 @@ PLURALS = {
     "climate": "thermostats", "media_player": "media players", "vacuum": "vacuums",
     "sensor": "sensors", "binary_sensor": "sensors", "scene": "scenes", "script": "scripts",
     "valve": "valves", "blind": "blinds", "curtain": "curtains", "garage": "garage doors",
-    "window": "windows",
+    "window": "windows", "temperature": "thermometers",
 }
 
 # Words people use for one another in names, compared as one ("the outdoor temperature").

@@ -669,7 +669,7 @@ def test_a_question_about_a_room_with_nothing_to_ask_is_dropped_from_a_longer_co
     assert "didn't catch the rest" in mapped.speech
     # asked alone, the answer says why there is none
     alone = said(mapper, "is it warm in the office", office_question)
-    assert alone.status is Status.REJECTED and alone.reason == "no devices in the Office"
+    assert alone.status is Status.REJECTED and alone.reason == "no thermometers in the Office"
 
 
 def test_a_preset_a_phrase_of_the_utterance_contradicts_is_refused(mapper: Mapper) -> None:
@@ -949,3 +949,21 @@ def test_a_model_yes_must_say_yes(mapper: Mapper, utterance: str, yes: bool) -> 
     assert (mapped.control is IntentKind.CONFIRM) is yes, mapped
     if not yes:
         assert mapped.status is Status.REJECTED and mapped.reason == "not understood"
+
+
+@pytest.mark.parametrize(("utterance", "asked"), [
+    ("what's on in the kitchen", False),  # asks, but nothing about degrees
+    ("how warm is the bedroom", True),
+    ("is it chilly in the bedroom", True),
+])
+def test_a_model_temperature_question_is_asked_in_words_of_warmth(
+        mapper: Mapper, utterance: str, asked: bool) -> None:
+    mapped = said(mapper, utterance, ("HassClimateGetTemperature",
+                                      {"area": "Bedroom", "device_class": "temperature"}))
+    assert (mapped.status is Status.OK) is asked, mapped
+
+
+def test_a_room_without_a_thermometer_is_named_so(mapper: Mapper) -> None:
+    mapped = said(mapper, "is it chilly in the office",
+                  ("HassClimateGetTemperature", {"area": "Office", "device_class": "temperature"}))
+    assert mapped.reason == "no thermometers in the Office", mapped
