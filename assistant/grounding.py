@@ -210,6 +210,17 @@ POLARITY_WORDS: dict[str, frozenset[str]] = {
 }
 # Words that turn a room named in a command into the one place it does not apply to.
 EXCEPT_WORDS = frozenset({"except", "but", "apart", "besides", "other", "not", "outside"})
+_EXCEPT = re.compile(r"\b(?:except|but not|apart from|other than|besides|excluding|"
+                     r"not including)\b", re.IGNORECASE)
+
+
+def excepted(parsed: ParsedIntent, utterance: str) -> bool:
+    """The device or place the command would act on was said after "except", "but not",
+    "apart from": "switch off everything except the porch light" must not switch it off."""
+    m = _EXCEPT.search(utterance)
+    return m is not None and any(
+        v.start_char is not None and v.start_char >= m.end()
+        for k in ("name", "area", "floor") if (v := parsed.slots.get(k)) is not None)
 
 
 def polarity_unsaid(intent: str, words: Set[str]) -> bool:

@@ -21,6 +21,7 @@ from assistant.grounding import (
     affirmed,
     bare_question,
     elsewhere,
+    excepted,
     mentions,
     shared_number,
 )
@@ -162,6 +163,10 @@ class Mapper:
         dropped = 0
         for parsed in parse.intents:
             spec = self.skills.specs.get(parsed.intent)
+            if spec is not None and spec.kind is IntentKind.DEVICE and excepted(parsed, utterance):
+                # read as acting on the very thing to leave out: the opposite of what was asked
+                reason = "leaving something out is not supported yet"
+                return Mapped(Status.REJECTED, reason, speech=rejection_speech(reason))
             if spec is not None and asks and spec.kind is IntentKind.DEVICE:
                 # A question the model read as a command: asking never changes the home.
                 # "is robby back on his dock": the state of the device it names, if one.

@@ -32,6 +32,9 @@ def rejection_speech(reason: str) -> str:
         return "Okay, I won't."
     if reason == "not a command":
         return "Okay."
+    if reason == "leaving something out is not supported yet":
+        return ("Sorry, I can't leave things out yet. Tell me what to do it to, and I'll do "
+                "just that.")
     if reason == "timed commands are not supported yet":
         return "Sorry, I can't do things later yet. Ask me when you want it done."
     if reason.startswith("unknown device: "):

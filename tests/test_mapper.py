@@ -967,3 +967,32 @@ def test_a_room_without_a_thermometer_is_named_so(mapper: Mapper) -> None:
     mapped = said(mapper, "is it chilly in the office",
                   ("HassClimateGetTemperature", {"area": "Office", "device_class": "temperature"}))
     assert mapped.reason == "no thermometers in the Office", mapped
+
+
+@pytest.mark.parametrize(("utterance", "intent"), [
+    ("switch off everything except the porch light", ("HassTurnOff", {"name": "porch light"})),
+    ("turn off all the lights but not the hallway",
+     ("HassTurnOff", {"area": "hallway", "domain": "light"})),
+    ("turn off the lights apart from the bedroom lamp", ("HassTurnOff", {"name": "bedroom lamp"})),
+])
+def test_what_is_to_be_left_out_is_never_acted_on(mapper: Mapper, utterance: str,
+                                                  intent: Spec) -> None:
+    # the micro-LLM copied the name said after "except" as the command's target
+    name, slots = intent
+    spoken = next(iter(v for k, v in slots.items() if k in ("name", "area")))
+    at = utterance.index(str(spoken))
+    parsed = ParsedIntent(name, {k: SlotValue(v, str(v), at if v == spoken else None,
+                                              at + len(str(v)) if v == spoken else None)
+                                 for k, v in slots.items()})
+    mapped = mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
+    assert mapped.status is Status.REJECTED and not mapped.actions, mapped
+    assert mapped.speech.startswith("Sorry, I can't leave things out yet.")
+
+
+def test_a_place_before_the_exception_is_still_acted_on(mapper: Mapper) -> None:
+    utterance = "turn off the hallway light but not the porch light"
+    at = utterance.index("hallway")
+    parsed = ParsedIntent("HassTurnOff", {"area": SlotValue("hallway", "hallway", at, at + 7),
+                                          "domain": SlotValue("light", "light")})
+    mapped = mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
+    assert targets(mapped) == ("light.hallway",)
