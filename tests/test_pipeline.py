@@ -247,11 +247,17 @@ def test_a_command_that_names_no_place_acts_in_the_room_of_the_microphone() -> N
     assert len(house.handle_text("turn off the lights").actions[0].targets) > 2
 
 
-def test_it_and_them_point_back_at_what_the_last_command_acted_on() -> None:
-    config = load_config(ROOT / "config.yaml")
-    house = Assistant(config, engine="auto", publish=False)
-    if house.understanding.lm is None:
+@pytest.fixture
+def house() -> Assistant:
+    """A fresh conversation with the shipped home, templates and micro-LLM, publishing
+    nothing."""
+    assistant = Assistant(load_config(ROOT / "config.yaml"), engine="auto", publish=False)
+    if assistant.understanding.lm is None:
         pytest.skip("no micro-LLM")
+    return assistant
+
+
+def test_it_and_them_point_back_at_what_the_last_command_acted_on(house: Assistant) -> None:
     # nothing said before: nothing to point at
     assert house.handle_text("switch them back on").status is Status.REJECTED
     assert house.handle_text("turn on the kitchen lights").status is Status.OK
@@ -273,9 +279,7 @@ def test_it_and_them_point_back_at_what_the_last_command_acted_on() -> None:
     assert not house.for_site("kitchen-pi").handle_text("turn it off").actions
 
 
-def test_a_follow_up_continues_the_last_command() -> None:
-    config = load_config(ROOT / "config.yaml")
-    house = Assistant(config, engine="auto", publish=False)
+def test_a_follow_up_continues_the_last_command(house: Assistant) -> None:
     assert house.handle_text("turn on the kitchen lights").status is Status.OK
     more = house.handle_text("and the hallway too")
     assert [(a.intent, a.targets) for a in more.actions] == [("HassTurnOn", ("light.hallway",))]
@@ -290,9 +294,7 @@ def test_a_follow_up_continues_the_last_command() -> None:
     assert house.handle_text("and the hallway too").status is Status.REJECTED
 
 
-def test_a_question_is_never_the_yes_a_risky_action_waits_for() -> None:
-    config = load_config(ROOT / "config.yaml")
-    house = Assistant(config, engine="auto", publish=False)
+def test_a_question_is_never_the_yes_a_risky_action_waits_for(house: Assistant) -> None:
     assert house.handle_text("unlock the front door").status is Status.CONFIRM
     asked = house.handle_text("is it on")  # the model reads a yes here
     assert asked.status is Status.REJECTED and not asked.actions, asked
@@ -300,11 +302,7 @@ def test_a_question_is_never_the_yes_a_risky_action_waits_for() -> None:
     assert [a.targets for a in house.handle_text("yes").actions] == [("lock.front_door",)]
 
 
-def test_a_pronoun_never_crosses_to_another_kind_of_device() -> None:
-    config = load_config(ROOT / "config.yaml")
-    house = Assistant(config, engine="auto", publish=False)
-    if house.understanding.lm is None:
-        pytest.skip("no micro-LLM")
+def test_a_pronoun_never_crosses_to_another_kind_of_device(house: Assistant) -> None:
     assert house.handle_text("is the front door locked").status is Status.OK
     # "lock" is the verb and the kind: of what came before, the lock
     assert [a.targets for a in house.handle_text("lock it").actions] == [("lock.front_door",)]
