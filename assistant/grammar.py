@@ -347,7 +347,8 @@ FOLLOW_UP_SENTENCES = (
 
 
 def with_follow_ups(intents: Intents) -> Intents:
-    """The skills' intents plus the follow-up sentences, for the recognizer's grammar only."""
+    """Adds the follow-up sentences to `intents` (for the recognizer's grammar only: build a
+    fresh Intents for it) and returns it."""
     extra = Intents.from_dict({
         "language": intents.language,
         "intents": {FOLLOW_UP_INTENT: {"data": [{"sentences": list(FOLLOW_UP_SENTENCES)}]}},

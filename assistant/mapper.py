@@ -263,7 +263,7 @@ class Mapper:
             targets = self.targeter.targets(spec, parsed, slots, ctx)
         if ctx.model_only and ctx.single and len(ctx.areas) == 1 and "area" not in slots \
                 and elsewhere(targets, ctx.areas[0]):
-            raise Rejected(elsewhere_reason(targets, ctx.areas[0], self.config.areas))
+            raise Rejected(elsewhere_reason(targets, ctx.areas[0], self.resolver.area_by_id))
         if (ctx.model_only and ctx.words and spec.name == "HassTurnOff"
                 and any(e.domain == "lock" for e in targets) and not ctx.words & UNLOCK_WORDS):
             raise Ungrounded("not understood")  # unlocking is never guessed from "off"

@@ -48,13 +48,14 @@ def describe_targets(entities: Iterable[Entity]) -> str:
     return f"{len(ents)} devices"
 
 
-def elsewhere_reason(targets: Iterable[Entity], room: Area, areas: Iterable[Area]) -> str:
+def elsewhere_reason(targets: Iterable[Entity], room: Area,
+                     area_by_id: Mapping[str, Area]) -> str:
     """Why devices kept in other rooms are not acted on for the room the user named: "the TV
     is in the Lounge, not the Bedroom"; for several, "no lights in the Bedroom"."""
     ents = list(targets)
-    names = {a.id: a.name for a in areas}
-    if len(ents) == 1 and ents[0].area in names:
-        return f"the {ents[0].name} is in the {names[ents[0].area]}, not the {room.name}"
+    kept = area_by_id.get(ents[0].area or "") if len(ents) == 1 else None
+    if kept is not None:
+        return f"the {ents[0].name} is in the {kept.name}, not the {room.name}"
     kinds = {e.device_class or e.domain for e in ents}
     what = PLURALS.get(kinds.pop(), "devices") if len(kinds) == 1 else "devices"
     return f"no {what} in the {room.name}"
