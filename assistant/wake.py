@@ -39,7 +39,7 @@ FRAME_MS = 10
 VERIFY_MS = 1500  # audio kept for the check: the phrase and a little before it
 # The check's phone loop, per phone (log10): the phrase must explain the audio better than
 # this many phones of anything at all.
-VERIFY_PHONE_LOG10 = -11.0
+VERIFY_PHONE_LOG10 = -13.0
 _PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T "
            "TH UH UW V W Y Z ZH").split()
 _GARBAGE = "+phone+"
