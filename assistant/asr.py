@@ -7,9 +7,17 @@ win. They may stand before a command (a cough, the tail of other talk), after it
 go on talking, a TV does), or instead of it; only where garbage covers much of the speech
 (`GARBAGE_SHARE`) is the result rejected, rather than forced onto the nearest command.
 Measured on the benchmark, this rejects more out-of-domain speech than a garbage branch
-that must cover the whole utterance, at the same accuracy on commands. Words of the
-partial hypothesis are committed once they have stayed the same for `commit_stable_ms`,
-so later stages can start work early.
+that must cover the whole utterance, at the same accuracy on commands. Garbage instead of
+a command also pays once to begin (`WHOLE_ENTRY`): taxed per phone only, a few phones of
+it explained short commands ("yes", "lights on") better than their words did.
+
+While a question waits ("Should I open the garage door?"), `start(answering=True)` searches
+a second, small grammar of the answers (yes, no, never mind) instead of every command, with
+garbage around it: an answer is heard far more often among three dozen phrases than among
+thousands, and a command said instead is rejected rather than forced onto "yes".
+
+Words of the partial hypothesis are committed once they have stayed the same for
+`commit_stable_ms`, so later stages can start work early.
 """
 
 from __future__ import annotations
@@ -46,6 +54,17 @@ SILENCE_PROB = 0.3
 # A hypothesis whose garbage words cover this share of its word frames is out of grammar.
 GARBAGE_SHARE = 0.3
 LEAD_TAX = 1e-2  # extra cost per phone of garbage before a command
+# Garbage instead of a command pays this once, on top of its per-phone tax. Measured on
+# the voice benchmark (benchmarks/voice.py asr): 1 -> 1e-6 turned 10 more of 300 commands
+# into right actions and 1 more into a wrong one, with out-of-domain speech unchanged;
+# cheaper still (1e-12) let out-of-domain speech act.
+WHOLE_ENTRY = 1e-6
+# For an answer, almost never: the answer must then stand alone (no garbage around it at
+# all, see `finish`), which is what keeps talk on a television from saying yes.
+ANSWER_WHOLE_ENTRY = 1e-12
+# Heard words shorter than this per phone, on average, were not said: each phone's model has
+# three states of at least one 10 ms frame, and speech runs at 60-200 ms per phone.
+MIN_MS_PER_PHONE = 40
 TAIL_ENTRY = "AH"  # the one phone through which talk after a command enters the garbage
 SILENCE_WORD = "<sil>"  # the acoustic model's silence, as the word that ends a command
 
@@ -67,6 +86,9 @@ class Transcript:
     reason: str | None = None  # "out of grammar", "nothing recognized"
     audio_ms: int = 0
     decode_ms: float = 0.0  # processor time spent in the decoder
+    # Speech the garbage loop explained rather than the grammar: a cough, or other talk
+    # around the command. A "yes" with talk around it may be a television, not the user.
+    garbage_ms: int = 0
 
 
 def rejection_to_log_prob(rejection: float) -> float:
@@ -78,7 +100,8 @@ def rejection_to_log_prob(rejection: float) -> float:
 class Recognizer:
     """The one decoder: `start()`, `feed()` frames, `finish()`; `set_grammar()` to swap."""
 
-    def __init__(self, graph: WordGraph, config: AsrConfig | None = None) -> None:
+    def __init__(self, graph: WordGraph, config: AsrConfig | None = None,
+                 answers: WordGraph | None = None) -> None:
         self.config = config or AsrConfig()
         try:
             from pocketsphinx import Decoder, get_model_path
@@ -90,42 +113,53 @@ class Recognizer:
         self._Decoder = Decoder
         self._hmm = hmm
         self._words: set[str] = set()
+        self._phones: dict[str, int] = {}  # the fewest phones each word is said with
         self._decoder: Any = None
         self._search = ""
+        self._answer_search = ""
+        self._answering = False
         self._generation = 0
         self._pending: list[bytes] = []
         self._active = False
-        self.set_grammar(graph)
+        self.set_grammar(graph, answers)
 
-    def set_grammar(self, graph: WordGraph) -> None:
-        """Compiles a new grammar into the live decoder (new words get pronunciations)."""
+    def set_grammar(self, graph: WordGraph, answers: WordGraph | None = None) -> None:
+        """Compiles a new grammar into the live decoder (new words get pronunciations).
+
+        `answers` is the small grammar of replies to a question ("yes", "no", "cancel"),
+        searched instead of the commands when `start(answering=True)`.
+        """
         started = time.perf_counter()
         garbage = {f"{GARBAGE_PREFIX}{p.lower()}": p for p in PHONES}
-        new = sorted(graph.words - self._words)
+        words = graph.words | (answers.words if answers is not None else set())
+        new = sorted(words - self._words)
         prons = pronounce(new, non_rhotic_variants=self.config.non_rhotic)
         for word, phones in self.config.pronunciations.items():
-            if word in graph.words:
+            if word in words:
                 prons[word] = [phones]
         missing = [w for w in new if w not in prons]
         if missing:
             raise ModelError(f"no pronunciation for: {', '.join(missing)}")
         entries = [(w, p) for w in new for p in prons[w]]
+        self._phones.update({w: min(len(p.split()) for p in prons[w]) for w in new})
         entries += [(w, p) for w, p in garbage.items() if w not in self._words]
         if self._decoder is None:
             self._decoder = self._new_decoder(entries)
         else:
             for i, (w, p) in enumerate(entries):
                 self._decoder.add_word(w, p, update=i == len(entries) - 1)
-        self._words |= graph.words | set(garbage)
+        self._words |= words | set(garbage)
         self._generation += 1
-        name = f"commands{self._generation}"
-        transitions, final = self._transitions(graph, list(garbage))
-        fsg = self._decoder.create_fsg(name, graph.start, final, transitions)
-        self._decoder.add_fsg(name, fsg)
-        self._decoder.activate_search(name)
-        if self._search:
-            self._decoder.remove_search(self._search)
-        self._search = name
+        old = (self._search, self._answer_search)
+        self._search = self._add_search(f"commands{self._generation}", graph, list(garbage),
+                                        WHOLE_ENTRY)
+        self._answer_search = "" if answers is None else self._add_search(
+            f"answers{self._generation}", answers, list(garbage), ANSWER_WHOLE_ENTRY)
+        self._decoder.activate_search(self._search)
+        self._answering = False
+        for name in old:
+            if name:
+                self._decoder.remove_search(name)
         log.info("grammar: %d states, %d arcs, %d words in %.2f s", graph.n_states,
                  len(graph.arcs), len(graph.words), time.perf_counter() - started)
 
@@ -146,8 +180,15 @@ class Recognizer:
             return self._Decoder(hmm=self._hmm, dict=dict_path, fsg=fsg_path, bestpath=False,
                                  loglevel="ERROR", fillprob=FILLER_PROB, silprob=SILENCE_PROB)
 
-    def _transitions(self, graph: WordGraph,
-                     garbage: list[str]) -> tuple[list[tuple[Any, ...]], int]:
+    def _add_search(self, name: str, graph: WordGraph, garbage: list[str],
+                    whole_entry: float) -> str:
+        transitions, final = self._transitions(graph, garbage, whole_entry)
+        self._decoder.add_fsg(name, self._decoder.create_fsg(name, graph.start, final,
+                                                             transitions))
+        return name
+
+    def _transitions(self, graph: WordGraph, garbage: list[str],
+                     whole_entry: float) -> tuple[list[tuple[Any, ...]], int]:
         """The grammar's moves with garbage around it, and the (new) final state."""
         k = self.config.grammar_weight
         lead, end, tail, final, whole = range(graph.n_states, graph.n_states + 5)
@@ -171,9 +212,11 @@ class Recognizer:
         # a cheap one would explain the start of every command while it is being said, so
         # the partial results that feed the model early would be garbage.
         p_lead = p * LEAD_TAX
+        p_whole = p * whole_entry
         for w in garbage:  # `whole`: garbage instead of a command, at the plain tax
             trans += [(graph.start, lead, p_lead, w), (lead, lead, p_lead, w),
-                      (graph.start, whole, p, w), (whole, whole, p, w), (whole, final, p, w),
+                      (graph.start, whole, p_whole, w), (whole, whole, p, w),
+                      (whole, final, p, w),
                       (tail, tail, p, w), (tail, final, p, w)]
         # Talk after a command enters the garbage through a single phone: the search keeps a
         # copy of each command's last sound for every sound that may follow it, and a
@@ -181,10 +224,18 @@ class Recognizer:
         trans.append((end, tail, p, f"{GARBAGE_PREFIX}{TAIL_ENTRY.lower()}"))
         return trans, final
 
-    def start(self) -> None:
-        """Begins a command; frames until `cmn_warmup_ms` are held to settle normalisation."""
+    def start(self, answering: bool = False) -> None:
+        """Begins a command; frames until `cmn_warmup_ms` are held to settle normalisation.
+
+        `answering`: the speech answers a question, so the small grammar of answers is
+        searched (when there is one) instead of the commands.
+        """
         if self._active:
             self._decoder.end_utt()
+        answering = answering and bool(self._answer_search)
+        if answering != self._answering:
+            self._decoder.activate_search(self._answer_search if answering else self._search)
+            self._answering = answering
         self._active = True
         self._warm = self.config.cmn_warmup_ms <= 0
         self._pending = []
@@ -269,11 +320,20 @@ class Recognizer:
         heard = tuple(w for w in words if not w.text.startswith(GARBAGE_PREFIX))
         garbage_ms = sum(w.end_ms - w.start_ms for w in words) - sum(
             w.end_ms - w.start_ms for w in heard)
-        if not heard or garbage_ms >= GARBAGE_SHARE * sum(w.end_ms - w.start_ms for w in words):
+        # An answer with anything else around it may be other talk ("... that's right ...").
+        if not heard or garbage_ms >= GARBAGE_SHARE * sum(w.end_ms - w.start_ms for w in words) \
+                or (self._answering and garbage_ms > 0):
             return Transcript("", words, rejected=True, reason="out of grammar",
-                              audio_ms=self._fed_ms, decode_ms=decode_ms)
+                              audio_ms=self._fed_ms, decode_ms=decode_ms, garbage_ms=garbage_ms)
+        phones = sum(self._phones.get(w.text, 1) for w in heard)
+        if sum(w.end_ms - w.start_ms for w in heard) < MIN_MS_PER_PHONE * phones:
+            # Words squeezed into the fewest frames the model allows ("oh" in 30 ms of a
+            # hum): the search had to end somewhere, nobody said them.
+            return Transcript("", words, rejected=True, reason="nothing recognized",
+                              audio_ms=self._fed_ms, decode_ms=decode_ms, garbage_ms=garbage_ms)
         text = " ".join(w.text for w in heard)
-        return Transcript(text, heard, audio_ms=self._fed_ms, decode_ms=decode_ms)
+        return Transcript(text, heard, audio_ms=self._fed_ms, decode_ms=decode_ms,
+                          garbage_ms=garbage_ms)
 
     def cancel(self) -> None:
         if self._active:

@@ -224,14 +224,20 @@ class _Compiler:
 
 
 def build_word_graph(intents: Intents, slot_lists: dict[str, SlotList] | None = None,
-                     skip_words: Iterable[str] | None = None, chain: bool = True) -> WordGraph:
-    """The recognizer's grammar: every template of every intent, spoken forms only."""
+                     skip_words: Iterable[str] | None = None, chain: bool = True,
+                     around: bool = True) -> WordGraph:
+    """The recognizer's grammar: every template of every intent, spoken forms only.
+
+    `chain`: commands may follow one another ("... and ..."); `around`: skip words may
+    come before a command and thanks after it.
+    """
     comp = _Compiler(intents, dict(slot_lists or {}))
     g = comp.g
     start = 0
     body = g.state()
     done = g.state()
-    skips = sorted({_clean(w).strip() for w in (skip_words or intents.skip_words)} - {""})
+    skips = sorted({_clean(w).strip() for w in (skip_words or intents.skip_words)} - {""}
+                   if around else ())
     # Up to two skip phrases before the command ("okay could you ..."), any number after;
     # all of them, and chaining, are rare next to a plain command.
     pre1, pre2 = g.state(), g.state()
@@ -251,7 +257,7 @@ def build_word_graph(intents: Intents, slot_lists: dict[str, SlotList] | None = 
                     g.arc(e, done, SPACE)
     tail = g.state()
     g.arc(done, tail, None)
-    suffixes = sorted(set(skips) | set(SUFFIX_WORDS))
+    suffixes = sorted(set(skips) | set(SUFFIX_WORDS)) if around else []
     for w in suffixes:
         g.arc(g.text(g.branch(done, AUX_WEIGHT / len(suffixes)), f" {w} "), tail, None)
     for c in CONNECTORS if chain else ():  # another command follows
@@ -354,4 +360,12 @@ def with_follow_ups(intents: Intents) -> Intents:
         "intents": {FOLLOW_UP_INTENT: {"data": [{"sentences": list(FOLLOW_UP_SENTENCES)}]}},
         "expansion_rules": {}})
     intents.intents[FOLLOW_UP_INTENT] = extra.intents[FOLLOW_UP_INTENT]
+    return intents
+
+
+def answers_only(intents: Intents, names: Iterable[str]) -> Intents:
+    """The intents named (the replies to a question: yes, no, cancel), for the small grammar
+    the recognizer searches while a question waits; the rest are left out."""
+    keep = set(names)
+    intents.intents = {n: i for n, i in intents.intents.items() if n in keep}
     return intents

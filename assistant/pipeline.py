@@ -86,6 +86,12 @@ class Assistant:
         view._previous = ((), 0.0)  # "turn them off" in the kitchen means the kitchen's
         return view
 
+    @property
+    def waiting_for_yes(self) -> bool:
+        """A risky action asked for confirmation, and the answer is not yet overdue."""
+        with self._lock:
+            return self._pending is not None and time.monotonic() <= self._pending.deadline
+
     def forget(self) -> None:
         """A new conversation: no question waits for a yes, and "it" points at nothing."""
         with self._lock:

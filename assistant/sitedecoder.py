@@ -88,11 +88,11 @@ class SiteRecognizer:
         self.site_id = site_id
         self.holding = False
 
-    def start(self) -> None:
+    def start(self, answering: bool = False) -> None:
         if not self.holding:
             self._shared.acquire(self.site_id)
             self.holding = True
-        self._shared.recognizer.start()
+        self._shared.recognizer.start(answering=answering)
 
     def feed(self, frames: Iterable[Frame]) -> list[str]:
         return self._shared.recognizer.feed(frames) if self.holding else []

@@ -47,6 +47,10 @@ class IntentKind(str, Enum):
     CANCEL = "cancel"  # "no" to a pending confirmation
 
 
+# What may answer "Should I ...?": yes, no, never mind.
+ANSWER_KINDS = frozenset({IntentKind.CONFIRM, IntentKind.CANCEL, IntentKind.NEVERMIND})
+
+
 @dataclass(frozen=True)
 class RawSlot:
     type: SlotType
@@ -166,6 +170,11 @@ class SkillSet:
         if home_lists:
             intents.slot_lists.update(home_lists)
         return intents
+
+
+def answer_intents(skills: SkillSet) -> list[str]:
+    """The intents that answer a question: yes, no, never mind."""
+    return [name for name, spec in skills.specs.items() if spec.kind in ANSWER_KINDS]
 
 
 def home_lists(config: Config) -> dict[str, SlotList]:

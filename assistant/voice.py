@@ -25,9 +25,9 @@ from assistant.config import Config
 from assistant.errors import AssistantError, AudioError
 from assistant.feedback import Feedback
 from assistant.frontend import Frame, Frontend
-from assistant.grammar import build_word_graph, with_follow_ups
+from assistant.grammar import answers_only, build_word_graph, with_follow_ups
 from assistant.pipeline import Assistant, outcome_line
-from assistant.skills import home_lists
+from assistant.skills import answer_intents, home_lists
 from assistant.structs import Outcome, Status
 from assistant.vad import Endpointer, EventKind, VadEvent
 
@@ -44,12 +44,13 @@ class _Command:
     frames: list[Frame] = field(default_factory=list)
     session: Any = None
     words: list[str] = field(default_factory=list)
+    answering: bool = False  # heard as the answer to a question (yes or no)
 
 
 class CommandRecognizer(Protocol):
     """What the loop needs of a recognizer (a Recognizer, or a handle on a shared one)."""
 
-    def start(self) -> None: ...
+    def start(self, answering: bool = False) -> None: ...
     def feed(self, frames: Iterable[Frame]) -> list[str]: ...
     def finish(self) -> Transcript: ...
     def cancel(self) -> None: ...
@@ -72,6 +73,9 @@ class VoiceLoop:
         self.recognizer = recognizer or make_recognizer(assistant, config)
         self.wake = _make_wake(config) if wake else None
         self.listening = True  # hermes/hotword/toggleOff pauses wake detection
+        # Woken by the wake phrase, not listening on after a reply: a question that still
+        # waits is not what the user is answering then, so the whole grammar is searched.
+        self._woken = False
         self.muted_frames = 0  # heard from a microphone while this board played a sound
         if assistant.link is not None and toggles:
             assistant.link.subscribe(hermes.HOTWORD_TOGGLE_ON_TOPIC, self._on_toggle)
@@ -105,6 +109,7 @@ class VoiceLoop:
                 # Asleep: only the wake phrase matters.
                 if self.wake is not None and self.listening and self.wake.process(frame):
                     awake_until_ms = frame.end_ms + self.config.vad.no_speech_timeout_ms
+                    self._woken = True
                     self._woke()
                     endpointer.reset(timeout=False)
                 continue
@@ -117,6 +122,7 @@ class VoiceLoop:
                 if event.kind is EventKind.END and self.wake is not None:
                     # A follow-up ("yes", a retry) needs no second wake phrase.
                     awake_until_ms = event.time_ms + self.config.wake.follow_up_window_ms
+                    self._woken = False
         for event in endpointer.finish(last_ms):
             command = self._on_event(event, command, outcomes, wav)
         return outcomes
@@ -130,10 +136,14 @@ class VoiceLoop:
     def _on_event(self, event: VadEvent, command: _Command | None, outcomes: list[Outcome],
                   wav: str | None) -> _Command | None:
         if event.kind is EventKind.START:
-            self.recognizer.start()
+            # Right after "Should I unlock the front door?", the user answers: the recognizer
+            # listens for yes or no only, which it hears far better than among every command.
+            answering = not self._woken and self.assistant.waiting_for_yes
+            self.recognizer.start(answering=answering)
             lm = self.assistant.understanding.lm
             command = _Command(started_ms=event.time_ms,
-                               session=lm.session() if lm is not None else None)
+                               session=lm.session() if lm is not None else None,
+                               answering=answering)
             self._feed(command, event.frames)
             return command
         if event.kind is EventKind.AUDIO and command is not None:
@@ -145,7 +155,7 @@ class VoiceLoop:
         if event.kind is EventKind.END and command is not None:
             decided = time.perf_counter()
             transcript = self.recognizer.finish()
-            outcome = self._outcome(transcript, event, decided, wav)
+            outcome = self._outcome(transcript, event, decided, wav, command.answering)
             self._capture(command)
             outcomes.append(outcome)
             if self.on_outcome is not None:
@@ -164,7 +174,7 @@ class VoiceLoop:
         self._endpointer.set_semantic_complete(complete)
 
     def _outcome(self, transcript: Transcript, event: VadEvent, decided: float,
-                 wav: str | None) -> Outcome:
+                 wav: str | None, answering: bool = False) -> Outcome:
         # Silence heard after the last word before the command was closed: the endpoint cost.
         start_ms = self._endpointer.command_start_ms
         timings = {"asr": transcript.decode_ms,
@@ -172,9 +182,11 @@ class VoiceLoop:
         if transcript.rejected or not transcript.text:
             reason = transcript.reason or "nothing recognized"
             self.feedback.event("error")
+            speech = "Sorry, I didn't catch that."
+            if answering:  # the question still waits
+                speech += " Please say yes or no."
             return Outcome(input="", source="audio", status=Status.REJECTED, reason=reason,
-                           heard="", wav=wav, speech="Sorry, I didn't catch that.",
-                           timings_ms=timings)
+                           heard="", wav=wav, speech=speech, timings_ms=timings)
         if self.assistant.link is not None:
             self.assistant.link.publish([hermes.text_captured_message(
                 transcript.text, 1.0, transcript.audio_ms / 1000, self.assistant.site_id)],
@@ -208,23 +220,28 @@ class VoiceLoop:
 
 
 def make_recognizer(assistant: Assistant, config: Config) -> Recognizer:
-    return Recognizer(_word_graph(assistant, config), config.asr)
+    commands, answers = _word_graphs(assistant, config)
+    return Recognizer(commands, config.asr, answers=answers)
 
 
-def _graph_in_child(intents: Any) -> Any:
-    return build_word_graph(intents)
+def _graphs_in_child(intents: Any, answers: Any) -> tuple[Any, Any]:
+    return build_word_graph(intents), build_word_graph(answers, chain=False)
 
 
-def _word_graph(assistant: Assistant, config: Config) -> Any:
-    """The recognizer's grammar, compiled in a short-lived child process: compiling peaks
-    at about 60 MB of Python objects that the service would otherwise keep as resident."""
-    intents = with_follow_ups(assistant.skills.hassil_intents(home_lists(config)))
+def _word_graphs(assistant: Assistant, config: Config) -> tuple[Any, Any]:
+    """The recognizer's grammars (commands; answers to a question), compiled in a
+    short-lived child process: compiling peaks at about 60 MB of Python objects that the
+    service would otherwise keep as resident."""
+    lists = home_lists(config)
+    intents = with_follow_ups(assistant.skills.hassil_intents(lists))
+    answers = answers_only(assistant.skills.hassil_intents(lists),
+                           answer_intents(assistant.skills))
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: compile here
-        return build_word_graph(intents)
+        return _graphs_in_child(intents, answers)
     with ctx.Pool(1) as pool:
-        return pool.apply(_graph_in_child, (intents,))
+        return pool.apply(_graphs_in_child, (intents, answers))
 
 
 def _wake_id(config: Config) -> str:

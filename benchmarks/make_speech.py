@@ -237,6 +237,10 @@ FIXTURES = [
     Clip("follow_kitchen_on.wav", "turn on the kitchen lights", "en-us+m3", 150, "hum", 20.0),
     Clip("follow_hallway_too.wav", "and the hallway too", "en-us", 150, "hum", 20.0),
     Clip("follow_them_off.wav", "turn them off", "en-us+m3", 150, "pink", 20.0),
+    # a question and its answer: a risky command waits for "yes"
+    Clip("confirm_garage.wav", "open the garage door", "en-us", 150, "pink", 20.0),
+    Clip("confirm_yes_please.wav", "yes please", "en-us+m3", 150, "pink", 20.0),
+    Clip("confirm_yes.wav", "yes", "en-gb", 150, "hum", 20.0),
 ]
 
 

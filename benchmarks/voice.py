@@ -19,6 +19,7 @@ import json
 import resource
 import sys
 import time
+import wave
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -238,6 +239,103 @@ def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def bench_confirm(args: argparse.Namespace) -> dict[str, Any]:
+    """While a risky action waits for "yes": the user's yes heard, and other talk not.
+
+    The service listens without a wake phrase for a while after each reply, so that "yes"
+    can answer a confirmation. `--answers` clips (make_speech.py bench of "yes please" and
+    the like) are each said with "unlock the front door" waiting: how many confirm it. Then
+    the whole stretch of unrelated speech is heard that way (no wake phrase at all), with
+    the question always waiting again: a pessimistic figure for how often a television or
+    other talk would say yes for the user.
+    """
+    from assistant.pipeline import Assistant
+    from assistant.structs import Status
+    from assistant.voice import VoiceLoop, make_recognizer
+
+    cfg = load_config(args.config)
+    cfg = replace(cfg, safety=replace(cfg.safety, confirm_window_s=1e9))
+    assistant = Assistant(cfg, publish=False)
+    recognizer = make_recognizer(assistant, cfg)
+    if args.whole_grammar:  # as before: the answer searched among every command
+        recognizer = Recognizer(grammar_for(cfg), cfg.asr)
+    out: dict[str, Any] = {}
+    counts: dict[str, int] = defaultdict(int)
+    examples: list[str] = []
+    last: list[Transcript] = []
+    finish = recognizer.finish
+
+    def keep() -> Transcript:
+        last[:] = [finish()]
+        return last[0]
+
+    recognizer.finish = keep  # type: ignore[method-assign]
+
+    def timing() -> str:
+        if not last or not last[0].words:
+            return ""
+        from assistant.lexicon import pronounce
+        words = last[0].words
+        prons = pronounce([w.text for w in words])
+        phones = sum(len(prons[w.text][0].split()) for w in words if w.text in prons)
+        span = words[-1].end_ms - words[0].start_ms
+        return f" [{span} ms, {phones} phones, {span / max(phones, 1):.0f} ms/phone]"
+
+    def arm() -> None:
+        assistant.forget()
+        asked = assistant.handle_text(args.risky)
+        if asked.status is not Status.CONFIRM:
+            raise SystemExit(f"{args.risky!r} does not ask for confirmation here")
+
+    def kind(outcome: Any) -> str:
+        acted = [a for a in outcome.actions if a.targets]
+        if outcome.status is Status.REJECTED:
+            return "nothing understood"
+        if any(a.risky for a in acted):
+            return "risky action confirmed"
+        return "another action done" if acted else "answered without acting"
+
+    if args.answers:
+        manifest = json.loads((args.answers / "manifest.json").read_text())
+        said: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for clip in manifest:
+            arm()
+            loop = VoiceLoop(assistant, cfg, wake=False, recognizer=recognizer)
+            with WavSource(args.answers / clip["file"]) as source:
+                outcomes = loop.run(source)
+            yes = any(kind(o) == "risky action confirmed" for o in outcomes)
+            said[f"yes confirms @ {clip['snr_db']:g} dB"][0] += yes
+            said[f"yes confirms @ {clip['snr_db']:g} dB"][1] += 1
+            examples.append(f"{'yes' if yes else 'NO'}: {clip['text']!r} ({clip['voice']}, "
+                            f"{clip['noise']}) heard as {[o.heard for o in outcomes]}{timing()}")
+        out.update({k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / v[1], 1)}
+                    for k, v in sorted(said.items())})
+
+    def heard(outcome: Any) -> None:
+        counts["utterances"] += 1
+        what = kind(outcome)
+        counts[what] += 1
+        if what != "nothing understood":
+            examples.append(f"talk {what}: {outcome.heard!r}{timing()}")
+        arm()
+
+    arm()
+    loop = VoiceLoop(assistant, cfg, wake=False, on_outcome=heard, recognizer=recognizer)
+    with WavSource(args.long) as source:
+        loop.run(source)
+    with wave.open(str(args.long)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    out["talk heard (minutes)"] = round(seconds / 60, 1)
+    for k in ("utterances", "nothing understood", "answered without acting",
+              "another action done", "risky action confirmed"):
+        out[f"talk: {k}"] = counts[k]
+    out["talk: risky actions confirmed per hour"] = round(
+        counts["risky action confirmed"] / (seconds / 3600), 2)
+    if args.verbose:
+        print("\n".join(examples))
+    return out
+
+
 def show(figures: dict[str, Any], indent: str = "") -> None:
     for k, v in figures.items():
         if isinstance(v, dict) and "pct" in v:
@@ -273,8 +371,16 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
     w.add_argument("set", type=Path, help="'hey house, ...' clips (make_speech.py bench)")
     w.add_argument("--sensitivity", type=float, nargs="+", default=[0.5])
+    c = sub.add_parser("confirm", help="background speech answering a pending confirmation")
+    c.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
+    c.add_argument("--risky", default="unlock the front door",
+                   help="the command that waits for yes")
+    c.add_argument("--answers", type=Path, help="spoken yeses (make_speech.py bench)")
+    c.add_argument("--whole-grammar", action="store_true",
+                   help="search every command for the answer, not the answers only")
     args = ap.parse_args(argv)
-    figures = bench_asr(args) if args.cmd == "asr" else bench_wake(args)
+    run = {"asr": bench_asr, "wake": bench_wake, "confirm": bench_confirm}[args.cmd]
+    figures = run(args)
     show(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")

@@ -13,9 +13,9 @@ from assistant.asr import AsrConfig, Recognizer, Transcript
 from assistant.audio import WavSource
 from assistant.config import load_config
 from assistant.frontend import Frame, Frontend
-from assistant.grammar import build_word_graph, number_words
+from assistant.grammar import answers_only, build_word_graph, number_words
 from assistant.lexicon import ipa_to_arpabet, letter_to_sound, non_rhotic, pronounce
-from assistant.skills import home_lists, load_skills
+from assistant.skills import answer_intents, home_lists, load_skills
 from assistant.vad import Endpointer, EventKind
 from assistant.wordgraph import WordGraph, accepts, factor, optimize
 
@@ -221,6 +221,29 @@ def test_talk_before_or_after_a_command_is_garbage_not_words(recognizer: Recogni
     # ... but a command lost in a long stretch of other talk is not trusted.
     result = feed_all(recognizer, other + command + other)
     assert result.rejected and result.reason == "out of grammar"
+
+
+def test_an_answer_is_searched_among_the_answers_only(home_graph: WordGraph) -> None:
+    cfg = load_config(ROOT / "config.yaml")
+    skills = load_skills(cfg.resolve(cfg.skills_dir))
+    answers = build_word_graph(answers_only(skills.hassil_intents(home_lists(cfg)),
+                                            answer_intents(skills)), chain=False,
+                               around=False)
+    assert accepts(answers, "yes please") and accepts(answers, "no")
+    assert not accepts(answers, "open the garage door")
+    rec = Recognizer(home_graph, AsrConfig(), answers=answers)
+
+    def hear(name: str, answering: bool) -> Transcript:
+        rec.start(answering=answering)
+        rec.feed(command_frames(name))
+        return rec.finish()
+
+    assert hear("confirm_yes_please.wav", answering=True).text == "yes please"
+    # A command said instead of an answer is not forced onto "yes" or "no"...
+    instead = hear("confirm_garage.wav", answering=True)
+    assert instead.rejected and not instead.text, instead
+    # ...and the next command is searched among the commands again.
+    assert hear("confirm_garage.wav", answering=False).text == "open the garage door"
 
 
 def test_a_renamed_device_is_recognized_after_a_rebuild(graph: WordGraph) -> None:

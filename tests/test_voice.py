@@ -100,6 +100,38 @@ def test_spoken_follow_ups_continue_the_last_command(broker: Any, listen: Any,
     assert states[-2:] == ["ON", "OFF"], states
 
 
+def test_a_spoken_yes_answers_the_question_a_risky_command_asked(broker: Any, listen: Any,
+                                                                 tmp_path: Path) -> None:
+    heard = listen(["zigbee2mqtt/garage_door/set"])
+    config = config_for(broker, tmp_path)
+    assistant = Assistant(config)
+    try:
+        loop = VoiceLoop(assistant, config, wake=False)
+
+        def say(name: str) -> Any:
+            with WavSource(AUDIO / name) as source:
+                (outcome,) = loop.run(source, wav=name)
+            return outcome
+
+        asked = say("confirm_garage.wav")  # "open the garage door"
+        assert asked.status is Status.CONFIRM and asked.question, asked
+        # While the question waits, only an answer is listened for: the command said again
+        # is neither forced onto "yes" nor done, and the question still waits.
+        again = say("confirm_garage.wav")
+        assert again.status is Status.REJECTED and "yes or no" in again.speech, again
+        assert assistant.waiting_for_yes
+        done = say("confirm_yes_please.wav")
+        assert done.heard == "yes please" and done.status is Status.OK, done
+        assert [a.targets for a in done.actions] == [("cover.garage_door",)]
+        assert not assistant.waiting_for_yes
+    finally:
+        assistant.close(5)
+    _, payload, _ = heard.get(5)
+    assert json.loads(payload)
+    with pytest.raises(queue.Empty):  # opened once: the repeated command sent nothing
+        heard.get(1)
+
+
 def test_out_of_domain_speech_and_noise_actuate_nothing(engine_free_config: Config) -> None:
     assistant = Assistant(engine_free_config, publish=False)
     loop = VoiceLoop(assistant, engine_free_config, wake=False)
@@ -118,6 +150,19 @@ def test_without_the_wake_phrase_nothing_is_heard(engine_free_config: Config) ->
     with WavSource(AUDIO / "wake_hallway_on.wav") as source:
         woke = loop.run(source)
     assert [o.status for o in woke] == [Status.OK]
+    assert woke[0].actions[0].targets == ("light.hallway",)
+
+
+def test_after_the_wake_phrase_a_waiting_question_does_not_narrow_what_is_heard(
+        engine_free_config: Config) -> None:
+    # The question was asked long enough ago that the user woke the assistant again: a new
+    # command is heard among every command, not only yes or no.
+    assistant = Assistant(engine_free_config, publish=False)
+    assert assistant.handle_text("open the garage door").status is Status.CONFIRM
+    loop = VoiceLoop(assistant, engine_free_config, wake=True)
+    with WavSource(AUDIO / "wake_hallway_on.wav") as source:  # "hey house, turn on the ..."
+        woke = loop.run(source)
+    assert [o.status for o in woke] == [Status.OK], woke
     assert woke[0].actions[0].targets == ("light.hallway",)
 
 
