@@ -13,7 +13,7 @@ it explained short commands ("yes", "lights on") better than their words did.
 
 While a question waits ("Should I open the garage door?"), `start(answering=True)` searches
 a second, small grammar of the answers (yes, no, never mind) instead of every command, with
-garbage around it: an answer is heard far more often among three dozen phrases than among
+garbage around it: an answer is heard far more often among a hundred phrases than among
 thousands, and a command said instead is rejected rather than forced onto "yes".
 
 Words of the partial hypothesis are committed once they have stayed the same for
