@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.config import Area, Entity
 from assistant.resolve import DEVICE_WORDS, PICKING_SLOTS, Resolver, key
-from assistant.skills import IntentKind, IntentSpec, SlotType
+from assistant.skills import ANSWER_LEADS, IntentKind, IntentSpec, SlotType
 from assistant.structs import ParsedIntent, SlotScalar, SlotValue
 from assistant.textnorm import normalize
 
@@ -223,10 +223,16 @@ def excepted(parsed: ParsedIntent, utterance: str) -> bool:
         for k in ("name", "area", "floor") if (v := parsed.slots.get(k)) is not None)
 
 
-def polarity_unsaid(intent: str, words: Set[str]) -> bool:
+def polarity_unsaid(intent: str, words: Set[str], text: str = "") -> bool:
     """An intent of a pair of opposites with no word of its own side in the utterance."""
     cues = POLARITY_WORDS.get(intent)
-    return cues is not None and not words & cues
+    if cues is None:
+        return False
+    said = text.split()
+    # "no turn on the garage light": the "no" answers a question, it is not "off"
+    if len(said) > 1 and said[0] in ANSWER_LEADS and said[0] not in said[1:]:
+        words = words - {said[0]}
+    return not words & cues
 
 
 def kind_instead(spec: IntentSpec, parsed: ParsedIntent, slots: Mapping[str, SlotScalar],

@@ -18,7 +18,7 @@ from hassil.models import UnmatchedTextEntity
 
 from assistant.config import Config
 from assistant.guard import refusal
-from assistant.skills import HOME_LISTS, SkillSet, home_lists
+from assistant.skills import ANSWER_LEADS, HOME_LISTS, SkillSet, home_lists
 from assistant.structs import Engine, Parse, ParsedIntent, SlotValue
 from assistant.textnorm import Normalized, Token, normalize
 from assistant.tmplindex import TemplateIndex
@@ -298,6 +298,9 @@ class TemplateMatcher:
                     i += n - 1
                     break
             i += 1
+        if len(words) > 1 and words[0] in ANSWER_LEADS and cuts[:1] != [(1, 0)]:
+            # "no turn on the garage light": an answer, then a command (no comma by voice)
+            cuts.insert(0, (1, 0))
         if not cuts or len(cuts) > MAX_SPLITS * 2:
             return []
         self._memo: dict[tuple[int, int, tuple[str, ...]], ParsedIntent | None] = {}

@@ -49,6 +49,9 @@ class IntentKind(str, Enum):
 
 # What may answer "Should I ...?": yes, no, never mind.
 ANSWER_KINDS = frozenset({IntentKind.CONFIRM, IntentKind.CANCEL, IntentKind.NEVERMIND})
+# An answer said before a command ("no turn on the garage light", as a recogniser gives it,
+# without the comma) answers the question and is not part of the command.
+ANSWER_LEADS = frozenset({"no", "nope", "nah", "yes", "yeah", "yep", "yup"})
 
 
 @dataclass(frozen=True)

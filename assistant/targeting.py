@@ -119,7 +119,7 @@ class Targeter:
         the one device, or else the one kind, said; a lone command's room said outright
         is its room."""
         if (unsaid_preset(parsed, slots, ctx.words, ctx.text)
-                or polarity_unsaid(spec.name, ctx.words)
+                or polarity_unsaid(spec.name, ctx.words, ctx.text)
                 or unasked(spec, ctx.words, ctx.text)):
             raise Ungrounded("not understood")
         if spec.kind is IntentKind.DEVICE and "name" not in parsed.slots and not any(

@@ -996,3 +996,24 @@ def test_a_place_before_the_exception_is_still_acted_on(mapper: Mapper) -> None:
                                           "domain": SlotValue("light", "light")})
     mapped = mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
     assert targets(mapped) == ("light.hallway",)
+
+
+@pytest.mark.parametrize("utterance", ["no turn on the garage light",
+                                       "nope turn on the garage light"])
+def test_an_answer_before_a_command_is_no_word_of_off(mapper: Mapper, utterance: str) -> None:
+    # By voice there is no comma: "no" answered a question, then a command to turn ON.
+    # The micro-LLM read "off" into it; that must not switch the light off.
+    at = utterance.index("garage")
+    parsed = ParsedIntent("HassTurnOff", {"area": SlotValue("garage", "garage", at, at + 6),
+                                          "domain": SlotValue("light", "light")})
+    mapped = mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
+    assert mapped.status is Status.REJECTED and not mapped.actions, mapped
+
+
+def test_a_no_that_is_the_command_still_turns_off(mapper: Mapper) -> None:
+    utterance = "no lights in the kitchen anymore"
+    at = utterance.index("kitchen")
+    parsed = ParsedIntent("HassTurnOff", {"area": SlotValue("kitchen", "kitchen", at, at + 7),
+                                          "domain": SlotValue("light", "lights")})
+    mapped = mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
+    assert targets(mapped) == ("light.kitchen_ceiling", "light.kitchen_counter")

@@ -128,6 +128,16 @@ def test_several_commands_split_on_connectors_keep_input_spans(matcher: Template
     ]
 
 
+@pytest.mark.parametrize(("text", "first"), [("no turn on the garage light", "ConfirmNo"),
+                                             ("yes turn on the garage light", "ConfirmYes")])
+def test_an_answer_before_a_command_without_a_comma_is_split_off(matcher: TemplateMatcher,
+                                                                 text: str, first: str) -> None:
+    # As a recogniser gives it: "no" answers the question; the command is its own.
+    parse = matcher.match(text)
+    assert [p.intent for p in parse.intents] == [first, "HassTurnOn"], parse
+    assert parse.intents[1].slots["area"].value == "Garage"
+
+
 def test_three_commands_in_order(matcher: TemplateMatcher) -> None:
     parse = matcher.match("pause the tv then turn on the floor lamp and then lock the front door")
     assert [p.intent for p in parse.intents] == ["HassMediaPause", "HassTurnOn", "HassTurnOn"]
