@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant import hermes
@@ -231,8 +231,14 @@ class Assistant:
             if mapped.status is Status.CONFIRM:
                 window = self.config.safety.confirm_window_s
                 self._pending = _PendingConfirm(mapped.pending, parse, text, now + window)
-            elif mapped.status is Status.OK:
-                self._pending = None  # a new command replaces an unanswered question
+            elif mapped.status is Status.OK and any(a.messages for a in mapped.actions):
+                # A new command replaces an unanswered question ("yes and turn on the garage
+                # light" answers nothing): say so, or the user may think it was done too.
+                # A question ("is the garage light on?") leaves it waiting.
+                if pending is not None:
+                    mapped = replace(mapped, speech=(
+                        f'{mapped.speech} I left "{pending.text}" undone.').strip())
+                self._pending = None
         return mapped
 
     def _publish(self, mapped: Mapped, parse: Parse, text: str, session_id: str | None,

@@ -311,3 +311,17 @@ def test_a_pronoun_never_crosses_to_another_kind_of_device(house: Assistant) -> 
         outcome = house.handle_text(text)
         assert all("media_player.living_room_tv" not in a.targets for a in outcome.actions), (
             text, outcome)
+
+
+def test_a_command_that_replaces_a_waiting_question_says_so(house: Assistant) -> None:
+    assert house.handle_text("open the garage door").status is Status.CONFIRM
+    # A question leaves the question waiting...
+    assert house.handle_text("is the garage light on").status is Status.OK
+    assert house.waiting_for_yes
+    # ...a command replaces it, and says what was left undone: the yes said with it is no
+    # answer, and the user must not think the door opened.
+    both = house.handle_text("yes and turn on the garage light")
+    assert [a.targets for a in both.actions] == [("light.garage",)], both
+    assert 'I left "open the garage door" undone.' in both.speech
+    assert not house.waiting_for_yes
+    assert house.handle_text("yes").status is Status.REJECTED
