@@ -989,12 +989,17 @@ def test_what_is_to_be_left_out_is_never_acted_on(mapper: Mapper, utterance: str
     assert mapped.speech.startswith("Sorry, I can't leave things out yet.")
 
 
-def test_a_place_before_the_exception_is_still_acted_on(mapper: Mapper) -> None:
-    utterance = "turn off the hallway light but not the porch light"
-    at = utterance.index("hallway")
-    parsed = ParsedIntent("HassTurnOff", {"area": SlotValue("hallway", "hallway", at, at + 7),
+def model_turns_off_lights(mapper: Mapper, utterance: str, area: str) -> Mapped:
+    """The micro-LLM's reading "turn off the lights of `area`" (said in `utterance`), mapped."""
+    at = utterance.index(area)
+    parsed = ParsedIntent("HassTurnOff", {"area": SlotValue(area, area, at, at + len(area)),
                                           "domain": SlotValue("light", "light")})
-    mapped = mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
+    return mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
+
+
+def test_a_place_before_the_exception_is_still_acted_on(mapper: Mapper) -> None:
+    mapped = model_turns_off_lights(
+        mapper, "turn off the hallway light but not the porch light", "hallway")
     assert targets(mapped) == ("light.hallway",)
 
 
@@ -1003,17 +1008,10 @@ def test_a_place_before_the_exception_is_still_acted_on(mapper: Mapper) -> None:
 def test_an_answer_before_a_command_is_no_word_of_off(mapper: Mapper, utterance: str) -> None:
     # By voice there is no comma: "no" answered a question, then a command to turn ON.
     # The micro-LLM read "off" into it; that must not switch the light off.
-    at = utterance.index("garage")
-    parsed = ParsedIntent("HassTurnOff", {"area": SlotValue("garage", "garage", at, at + 6),
-                                          "domain": SlotValue("light", "light")})
-    mapped = mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
+    mapped = model_turns_off_lights(mapper, utterance, "garage")
     assert mapped.status is Status.REJECTED and not mapped.actions, mapped
 
 
 def test_a_no_that_is_the_command_still_turns_off(mapper: Mapper) -> None:
-    utterance = "no lights in the kitchen anymore"
-    at = utterance.index("kitchen")
-    parsed = ParsedIntent("HassTurnOff", {"area": SlotValue("kitchen", "kitchen", at, at + 7),
-                                          "domain": SlotValue("light", "lights")})
-    mapped = mapper.map(Parse((parsed,), Engine.LM, 0.9), STATES, NOW, utterance=utterance)
+    mapped = model_turns_off_lights(mapper, "no lights in the kitchen anymore", "kitchen")
     assert targets(mapped) == ("light.kitchen_ceiling", "light.kitchen_counter")
