@@ -224,20 +224,17 @@ class _Compiler:
 
 
 def build_word_graph(intents: Intents, slot_lists: dict[str, SlotList] | None = None,
-                     skip_words: Iterable[str] | None = None, chain: bool = True,
-                     around: bool = True) -> WordGraph:
+                     skip_words: Iterable[str] | None = None, chain: bool = True) -> WordGraph:
     """The recognizer's grammar: every template of every intent, spoken forms only.
 
-    `chain`: commands may follow one another ("... and ..."); `around`: skip words may
-    come before a command and thanks after it.
+    `chain`: commands may follow one another ("... and ...").
     """
     comp = _Compiler(intents, dict(slot_lists or {}))
     g = comp.g
     start = 0
     body = g.state()
     done = g.state()
-    skips = sorted({_clean(w).strip() for w in (skip_words or intents.skip_words)} - {""}
-                   if around else ())
+    skips = sorted({_clean(w).strip() for w in (skip_words or intents.skip_words)} - {""})
     # Up to two skip phrases before the command ("okay could you ..."), any number after;
     # all of them, and chaining, are rare next to a plain command.
     pre1, pre2 = g.state(), g.state()
@@ -257,7 +254,7 @@ def build_word_graph(intents: Intents, slot_lists: dict[str, SlotList] | None = 
                     g.arc(e, done, SPACE)
     tail = g.state()
     g.arc(done, tail, None)
-    suffixes = sorted(set(skips) | set(SUFFIX_WORDS)) if around else []
+    suffixes = sorted(set(skips) | set(SUFFIX_WORDS))
     for w in suffixes:
         g.arc(g.text(g.branch(done, AUX_WEIGHT / len(suffixes)), f" {w} "), tail, None)
     for c in CONNECTORS if chain else ():  # another command follows

@@ -227,8 +227,7 @@ def test_an_answer_is_searched_among_the_answers_only(home_graph: WordGraph) -> 
     cfg = load_config(ROOT / "config.yaml")
     skills = load_skills(cfg.resolve(cfg.skills_dir))
     answers = build_word_graph(answers_only(skills.hassil_intents(home_lists(cfg)),
-                                            answer_intents(skills)), chain=False,
-                               around=False)
+                                            answer_intents(skills)), chain=False)
     assert accepts(answers, "yes please") and accepts(answers, "no")
     assert not accepts(answers, "open the garage door")
     rec = Recognizer(home_graph, AsrConfig(), answers=answers)
