@@ -65,6 +65,11 @@ ANSWER_WHOLE_ENTRY = 1e-12
 # Heard words shorter than this per phone, on average, were not said: each phone's model has
 # three states of at least one 10 ms frame, and speech runs at 60-200 ms per phone.
 MIN_MS_PER_PHONE = 40
+# An answer to a question must not be squeezed either: measured (voice.py confirm, from its
+# first word's start to its last word's end, over its words' longest pronunciations), spoken
+# yeses took 66 ms per phone or more, while "no thanks" and "no don't" misheard as "go for
+# it" and "confirm" took 57 and 60.
+ANSWER_MIN_MS_PER_PHONE = 64
 TAIL_ENTRY = "AH"  # the one phone through which talk after a command enters the garbage
 SILENCE_WORD = "<sil>"  # the acoustic model's silence, as the word that ends a command
 
@@ -114,6 +119,7 @@ class Recognizer:
         self._hmm = hmm
         self._words: set[str] = set()
         self._phones: dict[str, int] = {}  # the fewest phones each word is said with
+        self._most_phones: dict[str, int] = {}  # and the most
         self._decoder: Any = None
         self._search = ""
         self._answer_search = ""
@@ -142,6 +148,7 @@ class Recognizer:
             raise ModelError(f"no pronunciation for: {', '.join(missing)}")
         entries = [(w, p) for w in new for p in prons[w]]
         self._phones.update({w: min(len(p.split()) for p in prons[w]) for w in new})
+        self._most_phones.update({w: max(len(p.split()) for p in prons[w]) for w in new})
         entries += [(w, p) for w, p in garbage.items() if w not in self._words]
         if self._decoder is None:
             self._decoder = self._new_decoder(entries)
@@ -330,6 +337,13 @@ class Recognizer:
             # Words squeezed into the fewest frames the model allows ("oh" in 30 ms of a
             # hum): the search had to end somewhere, nobody said them.
             return Transcript("", words, rejected=True, reason="nothing recognized",
+                              audio_ms=self._fed_ms, decode_ms=decode_ms, garbage_ms=garbage_ms)
+        most = sum(self._most_phones.get(w.text, 1) for w in heard)
+        if self._answering and heard[-1].end_ms - heard[0].start_ms < (
+                ANSWER_MIN_MS_PER_PHONE * most):
+            # A "no" heard as "go for it" or "confirm" came out squeezed like this; a yes
+            # opens doors, so a hurried one is asked for again.
+            return Transcript("", words, rejected=True, reason="unclear answer",
                               audio_ms=self._fed_ms, decode_ms=decode_ms, garbage_ms=garbage_ms)
         text = " ".join(w.text for w in heard)
         return Transcript(text, heard, audio_ms=self._fed_ms, decode_ms=decode_ms,
