@@ -118,8 +118,8 @@ class Recognizer:
         self._Decoder = Decoder
         self._hmm = hmm
         self._words: set[str] = set()
-        self._phones: dict[str, int] = {}  # the fewest phones each word is said with
-        self._most_phones: dict[str, int] = {}  # and the most
+        # The fewest and the most phones each word is said with.
+        self._phones: dict[str, tuple[int, int]] = {}
         self._decoder: Any = None
         self._search = ""
         self._answer_search = ""
@@ -147,8 +147,8 @@ class Recognizer:
         if missing:
             raise ModelError(f"no pronunciation for: {', '.join(missing)}")
         entries = [(w, p) for w in new for p in prons[w]]
-        self._phones.update({w: min(len(p.split()) for p in prons[w]) for w in new})
-        self._most_phones.update({w: max(len(p.split()) for p in prons[w]) for w in new})
+        self._phones.update({w: (min(n), max(n)) for w in new
+                             if (n := [len(p.split()) for p in prons[w]])})
         entries += [(w, p) for w, p in garbage.items() if w not in self._words]
         if self._decoder is None:
             self._decoder = self._new_decoder(entries)
@@ -327,24 +327,26 @@ class Recognizer:
         heard = tuple(w for w in words if not w.text.startswith(GARBAGE_PREFIX))
         garbage_ms = sum(w.end_ms - w.start_ms for w in words) - sum(
             w.end_ms - w.start_ms for w in heard)
+
+        def rejected(reason: str) -> Transcript:
+            return Transcript("", words, rejected=True, reason=reason, audio_ms=self._fed_ms,
+                              decode_ms=decode_ms, garbage_ms=garbage_ms)
+
         # An answer with anything else around it may be other talk ("... that's right ...").
         if not heard or garbage_ms >= GARBAGE_SHARE * sum(w.end_ms - w.start_ms for w in words) \
                 or (self._answering and garbage_ms > 0):
-            return Transcript("", words, rejected=True, reason="out of grammar",
-                              audio_ms=self._fed_ms, decode_ms=decode_ms, garbage_ms=garbage_ms)
-        phones = sum(self._phones.get(w.text, 1) for w in heard)
-        if sum(w.end_ms - w.start_ms for w in heard) < MIN_MS_PER_PHONE * phones:
+            return rejected("out of grammar")
+        fewest = sum(self._phones.get(w.text, (1, 1))[0] for w in heard)
+        if sum(w.end_ms - w.start_ms for w in heard) < MIN_MS_PER_PHONE * fewest:
             # Words squeezed into the fewest frames the model allows ("oh" in 30 ms of a
             # hum): the search had to end somewhere, nobody said them.
-            return Transcript("", words, rejected=True, reason="nothing recognized",
-                              audio_ms=self._fed_ms, decode_ms=decode_ms, garbage_ms=garbage_ms)
-        most = sum(self._most_phones.get(w.text, 1) for w in heard)
+            return rejected("nothing recognized")
+        most = sum(self._phones.get(w.text, (1, 1))[1] for w in heard)
         if self._answering and heard[-1].end_ms - heard[0].start_ms < (
                 ANSWER_MIN_MS_PER_PHONE * most):
             # A "no" heard as "go for it" or "confirm" came out squeezed like this; a yes
             # opens doors, so a hurried one is asked for again.
-            return Transcript("", words, rejected=True, reason="unclear answer",
-                              audio_ms=self._fed_ms, decode_ms=decode_ms, garbage_ms=garbage_ms)
+            return rejected("unclear answer")
         text = " ".join(w.text for w in heard)
         return Transcript(text, heard, audio_ms=self._fed_ms, decode_ms=decode_ms,
                           garbage_ms=garbage_ms)

@@ -256,9 +256,9 @@ def bench_confirm(args: argparse.Namespace) -> dict[str, Any]:
     cfg = load_config(args.config)
     cfg = replace(cfg, safety=replace(cfg.safety, confirm_window_s=1e9))
     assistant = Assistant(cfg, publish=False)
-    recognizer = make_recognizer(assistant, cfg)
-    if args.whole_grammar:  # as before: the answer searched among every command
-        recognizer = Recognizer(grammar_for(cfg), cfg.asr)
+    # --whole-grammar, as before: the answer searched among every command
+    recognizer = (Recognizer(grammar_for(cfg), cfg.asr) if args.whole_grammar
+                  else make_recognizer(assistant, cfg))
     out: dict[str, Any] = {}
     counts: dict[str, int] = defaultdict(int)
     examples: list[str] = []
@@ -277,7 +277,9 @@ def bench_confirm(args: argparse.Namespace) -> dict[str, Any]:
         from assistant.lexicon import pronounce
         words = last[0].words
         prons = pronounce([w.text for w in words])
-        phones = sum(len(prons[w.text][0].split()) for w in words if w.text in prons)
+        # as the recognizer's rule for answers counts them: the longest pronunciations
+        phones = sum(max(len(p.split()) for p in prons[w.text]) for w in words
+                     if w.text in prons)
         span = words[-1].end_ms - words[0].start_ms
         return f" [{span} ms, {phones} phones, {span / max(phones, 1):.0f} ms/phone]"
 
