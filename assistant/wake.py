@@ -98,7 +98,7 @@ class WakeDetector:
         self._time_ms = frame.end_ms
         self._utt_ms += frame.duration_ms
         d = self._decoder
-        pcm = frame.pcm()
+        pcm = frame.plain_pcm()  # noise suppression did not help the phrase be found
         d.process_raw(pcm)
         self._recent.append(pcm)
         self._recent_ms += frame.duration_ms

@@ -5,7 +5,9 @@
 Each command clip is streamed through the real service path (frontend, VAD, streaming
 recognition, micro-LLM, mapper, a real loopback mosquitto). Per clip it records the
 silence the endpointer waited after the last voiced frame ("endpoint wait") and the
-processing from that decision to the acknowledged-by-outbox publish. With semantic
+processing from that decision to the acknowledged-by-outbox publish. The noise
+suppressor's fixed delay (30 ms, when `audio.noise_suppression` is on) is added to the
+total: a microphone's frames reach the endpointer that much later. With semantic
 endpointing the wait is `vad.semantic_silence_ms` once the words make a whole command;
 without it, always `vad.trailing_silence_ms`. Default clips: tests/fixtures/audio/cmd_*.wav.
 """
@@ -31,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.audio import AudioSource, WavSource  # noqa: E402
 from assistant.config import Config, load_config  # noqa: E402
+from assistant.denoise import DELAY_SAMPLES  # noqa: E402
+from assistant.pcm import SAMPLE_RATE_HZ  # noqa: E402
 from assistant.pipeline import Assistant  # noqa: E402
 from assistant.structs import Status  # noqa: E402
 from assistant.voice import VoiceLoop  # noqa: E402
@@ -76,6 +80,7 @@ def run(config: Config, clips: list[Path], semantic: bool) -> dict[str, list[flo
     assistant = Assistant(cfg)
     loop = VoiceLoop(assistant, cfg, wake=False)
     out: dict[str, list[float]] = {"wait": [], "process": [], "total": []}
+    delay_ms = 1000 * DELAY_SAMPLES / SAMPLE_RATE_HZ if cfg.audio.noise_suppression else 0.0
     ok = 0
     for clip in clips:
         with PaddedWav(clip) as source:
@@ -86,9 +91,11 @@ def run(config: Config, clips: list[Path], semantic: bool) -> dict[str, list[flo
                 ok += 1
                 out["wait"].append(t["endpoint_wait"])
                 out["process"].append(t["end_of_speech_to_publish"])
-                out["total"].append(t["endpoint_wait"] + t["end_of_speech_to_publish"])
+                out["total"].append(delay_ms + t["endpoint_wait"]
+                                    + t["end_of_speech_to_publish"])
     assistant.close(10)
-    print(f"semantic endpointing {'on ' if semantic else 'off'}: {ok} commands acted on")
+    print(f"semantic endpointing {'on ' if semantic else 'off'}: {ok} commands acted on; "
+          f"noise suppressor delay {delay_ms:.0f} ms")
     for k, xs in out.items():
         label = {"wait": "endpoint wait (silence)", "process": "decision -> publish",
                  "total": "end of speech -> publish"}[k]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from assistant.audio import MicSource, PcmStdinSource, PushSource, WavSource, decode_wav_bytes
 from assistant.config import AudioConfig
+from assistant.denoise import DELAY_SAMPLES, NoiseSuppressor
 from assistant.errors import AudioError
 from assistant.frontend import Frontend
 from assistant.pcm import Resampler
@@ -174,8 +175,61 @@ REFERENCE_FRAMES = frames_of(REFERENCE, [], AudioConfig())
 @given(st.lists(st.integers(min_value=0, max_value=10**6), max_size=60))
 def test_frontend_output_does_not_depend_on_chunk_sizes(cuts: list[int]) -> None:
     frames = frames_of(REFERENCE, cuts, AudioConfig())
-    assert len(frames) == len(REFERENCE_FRAMES) == len(REFERENCE) // 480
+    # The noise suppressor holds back its 30 ms of delay.
+    assert len(frames) == len(REFERENCE_FRAMES) == (len(REFERENCE) - DELAY_SAMPLES) // 480
     assert all(np.array_equal(a, b) for a, b in zip(frames, REFERENCE_FRAMES, strict=True))
+    plain = frames_of(REFERENCE, cuts, AudioConfig(noise_suppression=False))
+    assert len(plain) == len(REFERENCE) // 480
+
+
+def test_frames_also_carry_the_plain_audio_for_the_wake_detector() -> None:
+    frames = list(Frontend().frames([REFERENCE]))
+    plain = list(Frontend(AudioConfig(noise_suppression=False)).frames([REFERENCE]))
+    assert all(f.plain is not None and np.array_equal(f.plain, p.samples)
+               for f, p in zip(frames, plain, strict=False))
+    assert len(plain) - len(frames) == 1  # the suppressor's delay holds back a frame
+    assert plain[-1].plain is None and plain[-1].plain_pcm() == plain[-1].pcm()
+    assert not np.array_equal(frames[3].samples, frames[3].plain)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=2000), min_size=1, max_size=40))
+def test_suppressor_output_does_not_depend_on_piece_sizes(sizes: list[int]) -> None:
+    x = REFERENCE[:16000].astype(np.float64)
+    whole = NoiseSuppressor().process(x)
+    ns, parts, pos, i = NoiseSuppressor(), [], 0, 0
+    while pos < len(x):
+        parts.append(ns.process(x[pos : pos + sizes[i % len(sizes)]]))
+        pos += sizes[i % len(sizes)]
+        i += 1
+    out = np.concatenate(parts)
+    assert len(out) == len(whole) == len(x) // 160 * 160
+    assert np.array_equal(out, whole)
+
+
+def suppressed(x: np.ndarray) -> np.ndarray:
+    """The suppressor's output lined up with its input."""
+    y = NoiseSuppressor().process(np.concatenate([x, np.zeros(DELAY_SAMPLES + 160)]))
+    return y[DELAY_SAMPLES : DELAY_SAMPLES + len(x)]
+
+
+def test_suppressor_takes_down_steady_noise_and_keeps_speech() -> None:
+    hum = read_reference(FIXTURES / "noise_hum.wav").astype(np.float64)
+    rng = np.random.default_rng(3)
+    hiss = rng.standard_normal(len(hum)) * 300  # -41 dBFS of white noise
+    for noise in (hum, hiss):
+        tail = slice(len(noise) // 2, None)  # after it has learned the noise
+        assert level_dbfs(suppressed(noise)[tail]) < level_dbfs(noise[tail]) - 6
+    # A command over pink noise at 20 dB SNR: the half second of noise before the words
+    # loses at least 4 dB, the words keep their level within 1 dB.
+    speech = REFERENCE.astype(np.float64)
+    out = suppressed(speech)
+    lead, words = slice(2000, 7000), slice(8000, 32000)
+    assert level_dbfs(out[lead]) < level_dbfs(speech[lead]) - 4
+    assert abs(level_dbfs(out[words]) - level_dbfs(speech[words])) < 1
+    # Noise already as quiet as a quiet room's is left alone.
+    quiet = rng.standard_normal(48000) * 30  # -61 dBFS
+    assert abs(level_dbfs(suppressed(quiet)[24000:]) - level_dbfs(quiet[24000:])) < 0.5
 
 
 @settings(max_examples=25, deadline=None)

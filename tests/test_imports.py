@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 # Lowest first. A module may import modules of its own group or of any lower group.
 # Modules not listed are foundation (errors, structs, config, skills, textnorm, helpers...).
 STAGES: list[tuple[str, set[str]]] = [
-    ("audio", {"audio", "pcm", "frontend"}),
+    ("audio", {"audio", "pcm", "denoise", "frontend"}),
     ("vad", {"vad"}),
     ("wake", {"wake"}),
     ("asr", {"asr"}),
