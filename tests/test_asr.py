@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -245,6 +246,19 @@ def test_an_answer_is_searched_among_the_answers_only(home_graph: WordGraph) -> 
     assert instead.rejected and not instead.text, instead
     # ...and the next command is searched among the commands again.
     assert hear("confirm_garage.wav", answering=False).text == "open the garage door"
+    # An answer is decoded from the audio before noise suppression (`Frame.plain`): here
+    # the suppressed samples are replaced by hum, and the answer is still heard.
+    with WavSource(FIXTURES / "noise_hum.wav") as source:
+        hum = [f.samples for f in Frontend().frames(source.chunks())]
+    yes = command_frames("confirm_yes_please.wav")
+    assert len(hum) >= len(yes) and all(f.plain is not None for f in yes)
+    swapped = [dataclasses.replace(f, samples=h) for f, h in zip(yes, hum, strict=False)]
+    rec.start(answering=True)
+    rec.feed(swapped)
+    assert rec.finish().text == "yes please"
+    rec.start(answering=False)
+    rec.feed(swapped)
+    assert "yes" not in rec.finish().text
 
 
 def test_a_renamed_device_is_recognized_after_a_rebuild(graph: WordGraph) -> None:
