@@ -184,12 +184,8 @@ class Recognizer:
             with open(fsg_path, "w", encoding="utf-8") as f:
                 f.write(f"FSG_BEGIN placeholder\nNUM_STATES 2\nSTART_STATE 0\nFINAL_STATE 1\n"
                         f"TRANSITION 0 1 1.0 {entries[0][0]}\nFSG_END\n")
-            decoder = self._Decoder(hmm=self._hmm, dict=dict_path, fsg=fsg_path,
-                                    bestpath=False, loglevel="ERROR", fillprob=FILLER_PROB,
-                                    silprob=SILENCE_PROB)
-        if self.config.model_dir is None:  # the wheel's model: start from our speech's mean
-            decoder.set_cmn(INITIAL_CMN)
-        return decoder
+            return self._Decoder(hmm=self._hmm, dict=dict_path, fsg=fsg_path, bestpath=False,
+                                 loglevel="ERROR", fillprob=FILLER_PROB, silprob=SILENCE_PROB)
 
     def _add_search(self, name: str, graph: WordGraph, garbage: list[str],
                     whole_entry: float) -> str:
@@ -374,15 +370,6 @@ class Recognizer:
         """Puts back a mean from `save_cmn()`; between commands, not during one."""
         self._decoder.set_cmn(cmn)
 
-
-# The cepstral mean the decoder starts from: the mean after the three bundled samples
-# (packaging/samples) through the frontend and recognizer. The wheel model's own starting
-# mean (40, 3, -1, 0...) is far from speech at the level the AGC keeps: with it before every
-# command, as a new decoder's first command has it, `voice.py asr var/speech/bench1
-# --actions` gave 37 / 25 / 31 % at 20 / 10 / 5 dB; with this one 66 / 40 / 38 %, as good as
-# a decoder that has heard speech before (66 / 39 / 42 %). Later commands carry the mean on.
-INITIAL_CMN = ("58.16,-2.99,-4.42,9.34,-6.05,-4.81,-5.89,-10.47,-3.46,-4.48,1.86,-1.08,"
-               "-1.70")
 
 # 100 ms of faint noise (about -75 dBFS); digital zeros would upset the feature extraction.
 _ROOM_TONE = np.random.default_rng(0).integers(-4, 5, 1600).astype("<i2").tobytes()
