@@ -99,11 +99,6 @@ class Frontend:
         self._agc_plain = Agc(self.config)
         self._agc_clean = Agc(self.config)
 
-    @property
-    def gain_db(self) -> float:
-        agc = self._agc_clean if self._suppressor else self._agc_plain
-        return 20 * math.log10(agc.gain)
-
     def process(self, chunk: Int16Array) -> list[Frame]:
         """Frames completed by this chunk (possibly none); a partial frame waits for more."""
         buf = np.concatenate([self._pending, np.asarray(chunk, dtype=np.int16)])
@@ -170,10 +165,6 @@ class Agc:
         self._level: float | None = None  # the talker's RMS level, once speech was heard
         self._floor: float | None = None
         self._gain = 1.0
-
-    @property
-    def gain(self) -> float:
-        return self._gain
 
     def ramp(self, x: FloatArray) -> FloatArray:
         """The gain for each sample of this frame (a ramp from the last frame's gain)."""
