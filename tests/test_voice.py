@@ -17,7 +17,7 @@ from assistant.audio import WavSource
 from assistant.config import Config, load_config
 from assistant.pipeline import Assistant
 from assistant.structs import Status
-from assistant.voice import VoiceLoop
+from assistant.voice import SAMPLES_DIR, VoiceLoop
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIO = ROOT / "tests" / "fixtures" / "audio"
@@ -133,6 +133,23 @@ def test_a_spoken_yes_answers_the_question_a_risky_command_asked(broker: Any, li
     assert json.loads(payload)
     with pytest.raises(queue.Empty):  # opened once: the repeated command sent nothing
         heard.get(1)
+
+
+def test_a_new_service_acts_on_each_bundled_sample(engine_free_config: Config) -> None:
+    # What the README's run command shows on a machine with no microphone: a new service
+    # (a new decoder, its very first command) hears each sample after the wake phrase.
+    assistant = Assistant(engine_free_config, publish=False)
+    loop = VoiceLoop(assistant, engine_free_config, wake=True)
+    outcomes = []
+    for path in sorted(SAMPLES_DIR.glob("*.wav")):
+        with WavSource(path) as source:
+            outcomes += loop.run(source, wav=path.name)
+    assert [(o.wav, o.status, [(a.intent, a.targets) for a in o.actions]) for o in outcomes] == [
+        ("bedroom_lamp_fifty.wav", Status.OK, [("HassLightSet", ("light.bedside_lamp",))]),
+        ("hallway_light_on.wav", Status.OK, [("HassTurnOn", ("light.hallway",))]),
+        ("kitchen_blind_close.wav", Status.OK, [("HassSetPosition", ("cover.kitchen_blind",))]),
+    ], outcomes
+    assert outcomes[0].actions[0].slots["brightness"] == 50
 
 
 def test_out_of_domain_speech_and_noise_actuate_nothing(engine_free_config: Config) -> None:
