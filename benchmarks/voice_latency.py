@@ -10,6 +10,12 @@ suppressor's fixed delay (30 ms, when `audio.noise_suppression` is on) is added 
 total: a microphone's frames reach the endpointer that much later. With semantic
 endpointing the wait is `vad.semantic_silence_ms` once the words make a whole command;
 without it, always `vad.trailing_silence_ms`. Default clips: tests/fixtures/audio/cmd_*.wav.
+
+What acting early costs is printed too: the clips heard differently with semantic endpointing
+on, and those cut short (what was heard with it is the start of what was heard without).
+`benchmarks/pauses.txt` has commands said with a pause after words that already read as a
+command ("turn on the lights, in the kitchen"); `make_speech.py bench --sentences` turns
+them into clips.
 """
 
 from __future__ import annotations
@@ -73,7 +79,8 @@ class PaddedWav(AudioSource):
             yield tail[i:i + 480]
 
 
-def run(config: Config, clips: list[Path], semantic: bool) -> dict[str, list[float]]:
+def run(config: Config, clips: list[Path], semantic: bool,
+        heard: dict[str, str] | None = None) -> dict[str, list[float]]:
     vad = config.vad if semantic else replace(config.vad,
                                               semantic_silence_ms=config.vad.trailing_silence_ms)
     cfg = replace(config, vad=vad)
@@ -85,6 +92,8 @@ def run(config: Config, clips: list[Path], semantic: bool) -> dict[str, list[flo
     for clip in clips:
         with PaddedWav(clip) as source:
             for outcome in loop.run(source, wav=str(clip)):
+                if heard is not None:  # the first command of each clip
+                    heard.setdefault(str(clip), outcome.heard or "")
                 t = outcome.timings_ms
                 if outcome.status is Status.REJECTED or "end_of_speech_to_publish" not in t:
                     continue
@@ -126,11 +135,22 @@ def main() -> int:
                          understanding=replace(base.understanding,
                                                model_dir=str(ROOT / "models")))
         print(f"{len(clips)} clips, one core")
-        on = run(config, clips, semantic=True)
-        off = run(config, clips, semantic=False)
+        heard_on: dict[str, str] = {}
+        heard_off: dict[str, str] = {}
+        on = run(config, clips, semantic=True, heard=heard_on)
+        off = run(config, clips, semantic=False, heard=heard_off)
         if on["total"] and off["total"]:
             saved = statistics.median(off["total"]) - statistics.median(on["total"])
             print(f"semantic endpointing saves {saved:.0f} ms at the median")
+        # What acting early costs: a command closed at a pause inside it is heard shorter.
+        differ = [c for c in heard_off if heard_on.get(c, "") != heard_off[c]]
+        cut = [c for c in differ if heard_off[c].split()[: len(heard_on.get(c, "").split())]
+               == heard_on.get(c, "").split()]
+        print(f"heard differently with semantic endpointing: {len(differ)} of {len(clips)} "
+              f"clips; cut short (the words heard are the start of what was heard without "
+              f"it): {len(cut)}")
+        for c in differ:
+            print(f"  {Path(c).name}: on '{heard_on.get(c, '')}' / off '{heard_off[c]}'")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
