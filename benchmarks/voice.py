@@ -139,7 +139,7 @@ class ActionJudge:
 def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
     cfg = load_config(args.config)
     asr = AsrConfig(rejection=args.rejection, cmn_warmup_ms=args.warmup_ms,
-                    grammar_weight=args.grammar_weight)
+                    grammar_weight=args.grammar_weight, commit_stable_ms=args.commit_stable_ms)
     audio = replace(cfg.audio, agc=not args.no_agc)
     vad = replace(cfg.vad, pre_roll_ms=args.pre_roll_ms if args.pre_roll_ms is not None
                   else cfg.vad.pre_roll_ms,
@@ -381,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="give every clip the decoder's first cepstral mean, as a new "
                         "service's first command")
     a.add_argument("--grammar-weight", type=float, default=AsrConfig.grammar_weight)
+    a.add_argument("--commit-stable-ms", type=int, default=AsrConfig.commit_stable_ms,
+                   help="a partial word unchanged this long is passed on early")
     a.add_argument("--no-agc", action="store_true")
     a.add_argument("--pre-roll-ms", type=int)
     a.add_argument("--pause-fed-ms", type=int)
