@@ -359,10 +359,9 @@ class Recognizer:
     def _result(self) -> Transcript:
         """The transcript of the utterance just ended (`decode_ms` left for the caller)."""
         hyp = self._decoder.hyp()
-        decode_ms = 0.0
         if hyp is None or not hyp.hypstr.strip():
             return Transcript("", rejected=True, reason="nothing recognized",
-                              audio_ms=self._fed_ms, decode_ms=decode_ms)
+                              audio_ms=self._fed_ms)
         words = tuple(Word(base, s.start_frame * FRAME_MS, (s.end_frame + 1) * FRAME_MS)
                       for s in self._decoder.seg()
                       if not _filler(base := s.word.split("(", 1)[0]))
@@ -372,7 +371,7 @@ class Recognizer:
 
         def rejected(reason: str) -> Transcript:
             return Transcript("", words, rejected=True, reason=reason, audio_ms=self._fed_ms,
-                              decode_ms=decode_ms, garbage_ms=garbage_ms)
+                              garbage_ms=garbage_ms)
 
         # An answer with anything else around it may be other talk ("... that's right ...").
         if not heard or garbage_ms >= GARBAGE_SHARE * sum(w.end_ms - w.start_ms for w in words) \
@@ -390,8 +389,7 @@ class Recognizer:
             # opens doors, so a hurried one is asked for again.
             return rejected("unclear answer")
         text = " ".join(w.text for w in heard)
-        return Transcript(text, heard, audio_ms=self._fed_ms, decode_ms=decode_ms,
-                          garbage_ms=garbage_ms)
+        return Transcript(text, heard, audio_ms=self._fed_ms, garbage_ms=garbage_ms)
 
     def cancel(self) -> None:
         if self._active:

@@ -126,17 +126,18 @@ class Frontend:
         for chunk in chunks:
             yield from self.process(chunk)
 
+    def _follow(self, dc: float | None, mean: float) -> float:
+        """A DC estimate moved towards this frame's mean (the first frame's mean at first)."""
+        return mean if dc is None else dc + self._dc_rate * (mean - dc)
+
     def _frame(self, raw: Int16Array, clean: FloatArray | None) -> Frame:
         """One frame from its raw samples and, when suppression is on, their clean version."""
         clipped = int(np.count_nonzero((raw >= 32767) | (raw <= -32768)))
         x = raw.astype(np.float64)
-        mean = float(x.mean())
-        self._dc = mean if self._dc is None else self._dc + self._dc_rate * (mean - self._dc)
+        self._dc = self._follow(self._dc, float(x.mean()))
         x -= self._dc
         if clean is not None:
-            mean = float(clean.mean())
-            self._dc_clean = mean if self._dc_clean is None else (
-                self._dc_clean + self._dc_rate * (mean - self._dc_clean))
+            self._dc_clean = self._follow(self._dc_clean, float(clean.mean()))
             clean = clean - self._dc_clean
         heard = x if clean is None else clean
         level = 10 * math.log10(float(np.mean(heard * heard)) / FULL_SCALE**2 + 1e-10)
