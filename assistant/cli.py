@@ -1,4 +1,4 @@
-"""The command line: `assistant run|parse|check|train|test-sentences`, one subcommand per job."""
+"""The command line: `assistant run|parse|check|train|adapt|test-sentences`, one job each."""
 
 from __future__ import annotations
 
@@ -121,6 +121,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     return int(run_training(_load(args), stages=args.stage))
 
 
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from assistant.adapt import adapt, find_recordings
+
+    config = _load(args)
+    named = config.asr.adaptation
+    out = Path(args.out) if args.out else config.resolve(named or "var/adaptation")
+    recordings = find_recordings(Path(args.folder))
+    print(f"{args.folder}: {len(recordings)} recordings", flush=True)
+    report = adapt(recordings, out, config.audio, non_rhotic=config.asr.non_rhotic,
+                   prior_frames=args.prior_frames,
+                   progress=lambda m: print(f"  {m}", flush=True))
+    for line in report.skipped[:10]:
+        print(f"  skipped {line}")
+    if len(report.skipped) > 10:
+        print(f"  ... {len(report.skipped) - 10} more skipped (each transcript must hold "
+              "exactly the words said; very noisy recordings do not align)")
+    print(f"{out}: adapted on {report.aligned} of {report.recordings} recordings "
+          f"({report.frames / 100:.0f} s of speech) in {report.seconds:g} s; log-likelihood per "
+          f"frame {report.log_likelihood_before:g} -> {report.log_likelihood_after:g}")
+    if named is None or config.resolve(named) != out:
+        print(f"To use it, add to {args.config}:\n  asr:\n    adaptation: {out}")
+    else:
+        print("The next `assistant run` uses it.")
+    return EXIT_OK
+
+
 def cmd_test_sentences(args: argparse.Namespace) -> int:
     from assistant.sentences import run_sentence_tests
 
@@ -174,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["data", "tokenizer", "fit", "export", "gate"],
                    help="run only these stages (repeatable; default: all)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("adapt", help="adapt speech recognition to your voices and microphone")
+    common(p)
+    p.add_argument("folder", help="recordings: NAME.wav with NAME.txt (the words said) beside it")
+    p.add_argument("--out", help="folder for the adapted model (default: asr.adaptation, "
+                   "else var/adaptation)")
+    p.add_argument("--prior-frames", type=float, default=20.0, metavar="N",
+                   help="how many frames of a sound outweigh the model's own (default: "
+                   "%(default)s)")
+    p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser("test-sentences", help="run YAML sentence tests for your own phrasing")
     common(p)

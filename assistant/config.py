@@ -173,6 +173,9 @@ class AsrConfig:
     # Installer's pronunciations for names the dictionary lacks, in ARPAbet:
     # {zorblax: "Z AO R B L AE K S"}.
     pronunciations: dict[str, str] = field(default_factory=dict)
+    # Adaptation of the acoustic model to this household's voices and microphone, written by
+    # `assistant adapt`; None = the model as shipped.
+    adaptation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,14 @@ class Config:
         """A path from the config, taken relative to the config file's folder."""
         p = Path(relative)
         return p if p.is_absolute() else self.base_dir / p
+
+    def asr_resolved(self) -> AsrConfig:
+        """The `asr:` section with its folders taken relative to the config file."""
+        from dataclasses import replace
+
+        a = self.asr
+        return replace(a, model_dir=str(self.resolve(a.model_dir)) if a.model_dir else None,
+                       adaptation=str(self.resolve(a.adaptation)) if a.adaptation else None)
 
     @property
     def effective_site_id(self) -> str:

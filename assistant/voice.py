@@ -221,7 +221,7 @@ class VoiceLoop:
 
 def make_recognizer(assistant: Assistant, config: Config) -> Recognizer:
     commands, answers = _word_graphs(assistant, config)
-    return Recognizer(commands, config.asr, answers=answers)
+    return Recognizer(commands, config.asr_resolved(), answers=answers)
 
 
 def _graphs_in_child(intents: Any, answers: Any) -> tuple[Any, Any]:

@@ -139,7 +139,8 @@ class ActionJudge:
 def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
     cfg = load_config(args.config)
     asr = AsrConfig(rejection=args.rejection, cmn_warmup_ms=args.warmup_ms,
-                    grammar_weight=args.grammar_weight, commit_stable_ms=args.commit_stable_ms)
+                    grammar_weight=args.grammar_weight, commit_stable_ms=args.commit_stable_ms,
+                    adaptation=str(args.adaptation) if args.adaptation else None)
     audio = replace(cfg.audio, agc=not args.no_agc)
     vad = replace(cfg.vad, pre_roll_ms=args.pre_roll_ms if args.pre_roll_ms is not None
                   else cfg.vad.pre_roll_ms,
@@ -377,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("set", type=Path, help="a folder made by make_speech.py bench")
     a.add_argument("--rejection", type=float, default=AsrConfig.rejection)
     a.add_argument("--warmup-ms", type=int, default=AsrConfig.cmn_warmup_ms)
+    a.add_argument("--adaptation", type=Path, default=None,
+                   help="an acoustic adaptation written by `assistant adapt`")
     a.add_argument("--fresh", action="store_true",
                    help="give every clip the decoder's first cepstral mean, as a new "
                         "service's first command")

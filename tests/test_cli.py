@@ -162,6 +162,20 @@ def test_check_catches_a_misspelt_intent_in_a_safety_rule(tmp_path: Path) -> Non
     assert "safety.deny[0].intent" in result.stderr and "HassTurnOnn" in result.stderr
 
 
+def test_check_names_an_adaptation_that_is_not_there(tmp_path: Path) -> None:
+    text = CONFIG.read_text(encoding="utf-8")
+    text = text.replace("skills_dir: skills", f"skills_dir: {REPO / 'skills'}")
+    lines = text.splitlines()
+    at = lines.index("asr:") + 1  # the shipped config has an asr section
+    lines.insert(at, "  adaptation: voices")
+    config = tmp_path / "config.yaml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = cli("check", "--config", str(config))
+    assert result.returncode == 1, result.stdout
+    assert (f"config.yaml:{at + 1}: asr.adaptation: {tmp_path / 'voices'}: no adapted means "
+            "here (run `assistant adapt` first)") in result.stderr
+
+
 BROKEN = [
     pytest.param("mqtt:\n  hots: x\n", "2: mqtt.hots: unknown key", id="unknown-key"),
     pytest.param("mqtt: {port: abc}\n", "1: mqtt.port: expected a whole number, got 'abc'",

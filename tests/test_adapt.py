@@ -1,0 +1,166 @@
+"""Adapting the acoustic model: its file formats, the estimators, and the whole job on real
+fixture audio through pocketsphinx."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hassil import Intents
+
+from assistant.adapt import (
+    MEANS,
+    AcousticModel,
+    AdaptError,
+    Statistics,
+    _gather,
+    _pcm,
+    adapt,
+    check_adaptation,
+    features,
+    find_recordings,
+    map_means,
+    mllr,
+    read_params,
+    write_params,
+)
+from assistant.asr import AsrConfig, Recognizer
+from assistant.audio import WavSource
+from assistant.cli import main
+from assistant.config import AudioConfig
+from assistant.errors import ModelError
+from assistant.frontend import Frontend
+from assistant.grammar import build_word_graph
+
+FIXTURES = Path(__file__).parent / "fixtures" / "audio"
+MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
+HELD_OUT = {"cmd_kitchen_off_us.wav", "cmd_blind_close.wav", "wake_hallway_on.wav"}
+
+
+@pytest.fixture(scope="module")
+def model() -> AcousticModel:
+    from pocketsphinx import get_model_path
+
+    return AcousticModel.load(Path(get_model_path(), "en-us", "en-us"))
+
+
+def _folder(tmp: Path, names: list[str]) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
+    for e in MANIFEST:
+        if e["file"] in names:
+            shutil.copy(FIXTURES / e["file"], tmp / e["file"])
+            (tmp / e["file"]).with_suffix(".txt").write_text(e["text"] + "\n")
+    return tmp
+
+
+def test_the_wheel_model_reads_as_phone_codebooks(model: AcousticModel) -> None:
+    assert model.means.shape == (42, 3, 128, 13)
+    assert model.phones[:3] == ["+NSN+", "+SPN+", "AA"] and model.phones[32] == "SIL"
+    # The quantised weights of each senone and stream make a distribution.
+    totals = np.exp(model.log_weights).sum(axis=1)
+    assert np.allclose(totals, 1.0, atol=0.1)
+
+
+def test_parameters_written_read_back_the_same(model: AcousticModel, tmp_path: Path) -> None:
+    moved = model.means + 0.5
+    write_params(tmp_path / "means", moved)
+    assert np.allclose(read_params(tmp_path / "means"), moved, atol=1e-5)
+    (tmp_path / "bad").write_bytes(b"s3\nendhdr\n\x00\x01")
+    with pytest.raises(ModelError, match="bad: not a readable"):
+        read_params(tmp_path / "bad")
+
+
+def test_features_are_normalised_cepstra_with_deltas() -> None:
+    ramp = np.outer(np.arange(20.0), np.ones(13))  # every coefficient rises by 1 a frame
+    f = features(ramp)
+    assert f.shape == (20, 3, 13)
+    assert np.allclose(f[:, 0].mean(axis=0), 0.0)
+    assert np.allclose(f[5:15, 1], 4.0)  # x[t+2] - x[t-2]
+    assert np.allclose(f[5:15, 2], 0.0)  # a straight line has no acceleration
+
+
+def test_mllr_finds_the_transform_the_frames_were_made_with() -> None:
+    rng = np.random.default_rng(1)
+    means = rng.normal(size=(4, 3, 16, 13)) * 5
+    variances = rng.uniform(0.5, 2.0, size=means.shape)
+    a = np.eye(13) * 0.8 + rng.normal(size=(13, 13)) * 0.05
+    b = rng.normal(size=13)
+    stats = Statistics.empty(means.shape)
+    stats.occupancy[:] = rng.uniform(1, 10, size=stats.occupancy.shape)
+    stats.sums[:] = stats.occupancy[..., None] * (means @ a.T + b)
+    assert np.allclose(mllr(means, variances, stats), means @ a.T + b, atol=1e-6)
+
+
+def test_map_moves_a_mean_only_as_far_as_its_frames_allow() -> None:
+    prior = np.zeros((1, 1, 3, 2))
+    stats = Statistics.empty(prior.shape)
+    stats.occupancy[0, 0] = [0.0, 20.0, 2000.0]
+    stats.sums[0, 0] = stats.occupancy[0, 0][:, None] * 10.0  # all frames at 10
+    moved = map_means(prior, stats, prior_frames=20.0)[0, 0, :, 0]
+    assert moved[0] == 0.0 and moved[1] == pytest.approx(5.0) and moved[2] > 9.8
+
+
+def test_adapting_on_recordings_fits_recordings_it_never_heard(
+        model: AcousticModel, tmp_path: Path) -> None:
+    train = [e["file"] for e in MANIFEST if e["text"] and e["file"] not in HELD_OUT]
+    out = tmp_path / "adapted"
+    report = adapt(find_recordings(_folder(tmp_path / "rec", train)), out, AudioConfig(),
+                   min_frames=500)
+    assert report.aligned >= len(train) // 2
+    assert report.log_likelihood_after > report.log_likelihood_before
+    summary = json.loads((out / "adaptation.json").read_text())
+    assert summary["aligned"] == report.aligned and "wav" not in json.dumps(summary)
+
+    # On recordings it did not adapt on, the adapted model explains the speech better.
+    held = find_recordings(_folder(tmp_path / "held", sorted(HELD_OUT)))
+    pcms = [_pcm(r, AudioConfig()) for r in held]
+    work = tmp_path / "work"
+    work.mkdir()
+    before, n_before = _gather(model, model.means, pcms, held, work, True)
+    after, n_after = _gather(model, read_params(out / MEANS), pcms, held, work, True)
+    assert n_before == n_after == len(held)
+    assert after.mean_log_likelihood > before.mean_log_likelihood + 1.0
+
+    # The recognizer loads it, and hears a held-out command with it.
+    graph = build_word_graph(Intents.from_dict({"language": "en", "intents": {
+        "HassTurnOff": {"data": [{"sentences": ["turn off the kitchen lights",
+                                                "turn off the hallway light"]}]}}}))
+    rec = Recognizer(graph, AsrConfig(adaptation=str(out)))
+    frames = []
+    with WavSource(FIXTURES / "cmd_kitchen_off_us.wav") as source:
+        frames = list(Frontend(AudioConfig()).frames(source.chunks()))
+    rec.start()
+    rec.feed(frames)
+    assert rec.finish().text == "turn off the kitchen lights"
+
+
+def test_an_adaptation_must_fit_the_model(tmp_path: Path, model: AcousticModel) -> None:
+    with pytest.raises(ModelError, match="no adapted means here"):
+        check_adaptation(tmp_path, model.folder)
+    write_params(tmp_path / MEANS, model.means[:10])
+    with pytest.raises(ModelError, match="another acoustic model"):
+        check_adaptation(tmp_path, model.folder)
+
+
+def test_recordings_need_their_words(tmp_path: Path) -> None:
+    with pytest.raises(AdaptError, match="no recordings"):
+        find_recordings(tmp_path)
+    shutil.copy(FIXTURES / "cmd_blind_close.wav", tmp_path / "one.wav")
+    with pytest.raises(AdaptError, match=r"one.wav: no transcript \(one.txt"):
+        find_recordings(tmp_path)
+
+
+def test_adapt_command_refuses_too_little_speech_with_reasons(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rec = _folder(tmp_path / "rec", ["cmd_blind_close.wav", "cmd_music_pause.wav"])
+    (rec / "cmd_music_pause.txt").write_text("the words on this line were never said\n")
+    config = Path(__file__).parents[1] / "config.yaml"
+    code = main(["adapt", "--config", str(config), str(rec), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "s of speech aligned" in err and "at least 20 s are needed" in err
+    assert "cmd_music_pause.wav: did not align with its words" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
