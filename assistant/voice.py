@@ -254,7 +254,10 @@ def _make_wake(config: Config) -> Any:
     except ImportError as exc:
         raise AssistantError(f"wake phrase detection is unavailable ({exc}); "
                              "use --no-wake") from None
-    return WakeDetector(config.wake)
+    asr = config.asr_resolved()
+    # The adaptation (checked by the recognizer, built first) serves the wake phrase too.
+    means = str(Path(asr.adaptation) / "means") if asr.adaptation else None
+    return WakeDetector(config.wake, model_dir=asr.model_dir, means=means)
 
 
 Sources = list[tuple[Callable[[], AudioSource], str | None]]  # opened one at a time

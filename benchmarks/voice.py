@@ -229,7 +229,8 @@ def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
     cfg = load_config(args.config)
     out: dict[str, Any] = {}
     for sens in args.sensitivity:
-        det = WakeDetector(replace(cfg.wake, sensitivity=sens))
+        det = WakeDetector(replace(cfg.wake, sensitivity=sens), means=(
+            str(args.adaptation / "means") if args.adaptation else None))
         manifest = json.loads((args.set / "manifest.json").read_text())
         hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for clip in manifest:
@@ -399,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
     w.add_argument("set", type=Path, help="'hey house, ...' clips (make_speech.py bench)")
     w.add_argument("--sensitivity", type=float, nargs="+", default=[0.5])
+    w.add_argument("--adaptation", type=Path, default=None,
+                   help="an acoustic adaptation written by `assistant adapt`")
     c = sub.add_parser("confirm", help="background speech answering a pending confirmation")
     c.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
     c.add_argument("--risky", default="unlock the front door",

@@ -15,6 +15,7 @@ from assistant.adapt import (
     MEANS,
     AcousticModel,
     AdaptError,
+    AdaptReport,
     Statistics,
     _gather,
     _pcm,
@@ -30,10 +31,11 @@ from assistant.adapt import (
 from assistant.asr import AsrConfig, Recognizer
 from assistant.audio import WavSource
 from assistant.cli import main
-from assistant.config import AudioConfig
+from assistant.config import AudioConfig, load_config
 from assistant.errors import ModelError
 from assistant.frontend import Frontend
 from assistant.grammar import build_word_graph
+from assistant.voice import _make_wake
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
@@ -103,13 +105,19 @@ def test_map_moves_a_mean_only_as_far_as_its_frames_allow() -> None:
     assert moved[0] == 0.0 and moved[1] == pytest.approx(5.0) and moved[2] > 9.8
 
 
-def test_adapting_on_recordings_fits_recordings_it_never_heard(
-        model: AcousticModel, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def adapted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, AdaptReport]:
+    tmp = tmp_path_factory.mktemp("adapt")
     train = [e["file"] for e in MANIFEST if e["text"] and e["file"] not in HELD_OUT]
-    out = tmp_path / "adapted"
-    report = adapt(find_recordings(_folder(tmp_path / "rec", train)), out, AudioConfig(),
-                   min_frames=500)
-    assert report.aligned >= len(train) // 2
+    report = adapt(find_recordings(_folder(tmp / "rec", train)), tmp / "adapted",
+                   AudioConfig(), min_frames=500)
+    assert report.aligned >= len(train) - 2
+    return tmp / "adapted", report
+
+
+def test_adapting_on_recordings_fits_recordings_it_never_heard(
+        model: AcousticModel, adapted: tuple[Path, AdaptReport], tmp_path: Path) -> None:
+    out, report = adapted
     assert report.log_likelihood_after > report.log_likelihood_before
     summary = json.loads((out / "adaptation.json").read_text())
     assert summary["aligned"] == report.aligned and "wav" not in json.dumps(summary)
@@ -117,24 +125,38 @@ def test_adapting_on_recordings_fits_recordings_it_never_heard(
     # On recordings it did not adapt on, the adapted model explains the speech better.
     held = find_recordings(_folder(tmp_path / "held", sorted(HELD_OUT)))
     pcms = [_pcm(r, AudioConfig()) for r in held]
-    work = tmp_path / "work"
-    work.mkdir()
-    before, n_before = _gather(model, model.means, pcms, held, work, True)
-    after, n_after = _gather(model, read_params(out / MEANS), pcms, held, work, True)
+    before, n_before = _gather(model, model.means, pcms, held, tmp_path, True)
+    after, n_after = _gather(model, read_params(out / MEANS), pcms, held, tmp_path, True)
     assert n_before == n_after == len(held)
     assert after.mean_log_likelihood > before.mean_log_likelihood + 1.0
 
-    # The recognizer loads it, and hears a held-out command with it.
+
+def test_the_recognizer_hears_with_the_adaptation(adapted: tuple[Path, AdaptReport]) -> None:
     graph = build_word_graph(Intents.from_dict({"language": "en", "intents": {
         "HassTurnOff": {"data": [{"sentences": ["turn off the kitchen lights",
                                                 "turn off the hallway light"]}]}}}))
-    rec = Recognizer(graph, AsrConfig(adaptation=str(out)))
-    frames = []
+    rec = Recognizer(graph, AsrConfig(adaptation=str(adapted[0])))
+    assert rec._decoder.config["mean"] == str(adapted[0] / MEANS)
     with WavSource(FIXTURES / "cmd_kitchen_off_us.wav") as source:
         frames = list(Frontend(AudioConfig()).frames(source.chunks()))
     rec.start()
     rec.feed(frames)
     assert rec.finish().text == "turn off the kitchen lights"
+
+
+def test_the_wake_phrase_is_spotted_with_the_adaptation(
+        adapted: tuple[Path, AdaptReport], tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    # Adapted on only 32 s of speech, the phrase's double check turns this clip down (on
+    # 220 s, benchmarks/voice.py wake hits more than without adaptation); the spotting
+    # search, which hears the adapted model first, is what is checked here.
+    config.write_text(f"asr:\n  adaptation: {adapted[0]}\nwake:\n  verify: false\n",
+                      encoding="utf-8")
+    det = _make_wake(load_config(config))
+    assert det._decoder.config["mean"] == str(adapted[0] / MEANS)
+    with WavSource(FIXTURES / "wake_hallway_on.wav") as source:  # held out from adaptation
+        frames = list(Frontend(AudioConfig()).frames(source.chunks()))
+    assert any(det.process(f) for f in frames)
 
 
 def test_an_adaptation_must_fit_the_model(tmp_path: Path, model: AcousticModel) -> None:
@@ -161,6 +183,6 @@ def test_adapt_command_refuses_too_little_speech_with_reasons(
     code = main(["adapt", "--config", str(config), str(rec), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 1
-    assert "s of speech aligned" in err and "at least 20 s are needed" in err
+    assert "s of speech aligned" in err and "at least 60 s are needed" in err
     assert "cmd_music_pause.wav: did not align with its words" in err
     assert "Traceback" not in err and not (tmp_path / "out").exists()
