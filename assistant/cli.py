@@ -122,15 +122,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
-    from assistant.adapt import adapt, find_recordings
+    from assistant.adapt import adapt, find_recordings  # numpy and pocketsphinx load here
 
     config = _load(args)
     named = config.asr.adaptation
     out = Path(args.out) if args.out else config.resolve(named or "var/adaptation")
     recordings = find_recordings(Path(args.folder))
     print(f"{args.folder}: {len(recordings)} recordings", flush=True)
-    report = adapt(recordings, out, config.audio, non_rhotic=config.asr.non_rhotic,
-                   prior_frames=args.prior_frames,
+    tuning = {} if args.prior_frames is None else {"prior_frames": args.prior_frames}
+    report = adapt(recordings, out, config.audio, non_rhotic=config.asr.non_rhotic, **tuning,
                    progress=lambda m: print(f"  {m}", flush=True))
     for line in report.skipped[:10]:
         print(f"  skipped {line}")
@@ -206,9 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", help="recordings: NAME.wav with NAME.txt (the words said) beside it")
     p.add_argument("--out", help="folder for the adapted model (default: asr.adaptation, "
                    "else var/adaptation)")
-    p.add_argument("--prior-frames", type=float, default=20.0, metavar="N",
-                   help="how many frames of a sound outweigh the model's own (default: "
-                   "%(default)s)")
+    p.add_argument("--prior-frames", type=float, metavar="N",
+                   help="how many frames of a sound outweigh the model's own (default: 5)")
     p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser("test-sentences", help="run YAML sentence tests for your own phrasing")

@@ -275,6 +275,8 @@ def bench_confirm(args: argparse.Namespace) -> dict[str, Any]:
 
     cfg = load_config(args.config)
     cfg = replace(cfg, safety=replace(cfg.safety, confirm_window_s=1e9))
+    if args.adaptation:
+        cfg = replace(cfg, asr=replace(cfg.asr, adaptation=str(args.adaptation.resolve())))
     assistant = Assistant(cfg, publish=False)
     # --whole-grammar, as before: the answer searched among every command
     recognizer = (Recognizer(grammar_for(cfg), cfg.asr) if args.whole_grammar
@@ -407,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--risky", default="unlock the front door",
                    help="the command that waits for yes")
     c.add_argument("--answers", type=Path, help="spoken yeses (make_speech.py bench)")
+    c.add_argument("--adaptation", type=Path, default=None,
+                   help="an acoustic adaptation written by `assistant adapt`")
     c.add_argument("--whole-grammar", action="store_true",
                    help="search every command for the answer, not the answers only")
     args = ap.parse_args(argv)
