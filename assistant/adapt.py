@@ -51,7 +51,7 @@ SILENT_PHONES = ("SIL", "+NSN+", "+SPN+")
 # A minute of aligned speech: less is refused. 32 s of the test fixtures already moved the
 # model enough that the wake phrase's double check turned down a clip it had passed.
 MIN_FRAMES = 6000
-# Measured on benchmarks/enrol.txt (120 recordings, 4 voices; benchmarks/voice.py asr):
+# Measured on assistant/enrol.txt (120 recordings, 4 voices; benchmarks/voice.py asr):
 # a Gaussian's own frames outweigh the transformed mean from PRIOR_FRAMES on (5, 10 and 20
 # gave the same within noise), and three rounds of realigning gained 2-5 points over one.
 PRIOR_FRAMES = 5.0
@@ -99,8 +99,11 @@ def write_params(path: Path, values: np.ndarray) -> None:
         f.write(values.astype("<f4").tobytes())
 
 
-def read_log_weights(path: Path) -> np.ndarray:
-    """The mixture weights of a `sendump` as natural logs, [stream][gaussian][senone]."""
+def read_sendump(path: Path) -> np.ndarray:
+    """The quantised weights of a `sendump`, [stream][gaussian][senone].
+
+    A weight w is stored as -log(w) in pocketsphinx's log base, shifted down by 10 bits.
+    """
     try:
         data = Path(path).read_bytes()
         off = 0
@@ -127,9 +130,10 @@ def read_log_weights(path: Path) -> np.ndarray:
         raw = np.frombuffer(data, np.uint8, count=n_streams * rows * cols, offset=off)
     except (OSError, ValueError, struct.error) as exc:
         raise ModelError(f"{path}: not a readable sendump ({exc})") from exc
-    scale = float((1 << WEIGHT_SHIFT) * np.log(LOG_BASE))
-    weights: np.ndarray = -raw.astype(np.float64).reshape(n_streams, rows, cols) * scale
-    return weights
+    return raw.reshape(n_streams, rows, cols)
+
+
+WEIGHT_SCALE = float((1 << WEIGHT_SHIFT) * np.log(LOG_BASE))
 
 
 def read_phones(path: Path) -> list[str]:
@@ -195,7 +199,7 @@ class AcousticModel:
                              "features (the pocketsphinx wheel's English model)")
         means = read_params(folder / "means")
         variances = np.maximum(read_params(folder / "variances"), VAR_FLOOR)
-        log_weights = read_log_weights(folder / "sendump")
+        log_weights = -read_sendump(folder / "sendump").astype(np.float64) * WEIGHT_SCALE
         phones = read_phones(folder / "mdef")
         if (means.shape != variances.shape or means.shape[0] != len(phones)
                 or log_weights.shape[:2] != means.shape[1:3]):
@@ -365,7 +369,14 @@ class Aligner:
         return feats, states
 
 
-# --- the whole job ----------------------------------------------------------------------------
+# --- the whole job ---
+
+def shipped_model() -> Path:
+    """The English acoustic model in the pocketsphinx wheel."""
+    from pocketsphinx import get_model_path
+
+    return Path(get_model_path(), "en-us", "en-us")
+
 
 @dataclass
 class AdaptReport:
@@ -426,10 +437,7 @@ def adapt(recordings: list[Recording], out: Path, audio: Any, model_folder: Path
           progress: Callable[[str], None] = lambda _: None) -> AdaptReport:
     """Estimates adapted means from the recordings into `out` (a folder); returns a report."""
     started = time.perf_counter()
-    if model_folder is None:
-        from pocketsphinx import get_model_path
-
-        model_folder = Path(get_model_path(), "en-us", "en-us")
+    model_folder = Path(model_folder or shipped_model())
     model = AcousticModel.load(model_folder)
     pcms = []
     for rec in recordings:
@@ -468,7 +476,7 @@ def adapt(recordings: list[Recording], out: Path, audio: Any, model_folder: Path
                          round(time.perf_counter() - started, 1))
     summary = {"model": str(model_folder), "recordings": report.recordings,
                "aligned": report.aligned, "speech_s": round(report.frames / 100, 1),
-               "prior_frames": prior_frames,
+               "prior_frames": prior_frames, "iterations": iterations,
                "log_likelihood_per_frame": {"before": report.log_likelihood_before,
                                             "after": report.log_likelihood_after},
                "written": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -476,13 +484,105 @@ def adapt(recordings: list[Recording], out: Path, audio: Any, model_folder: Path
     return report
 
 
-def check_adaptation(folder: Path, model_folder: Path) -> Path:
-    """The means file of an adaptation folder, checked against the model; raises ModelError."""
-    means = Path(folder) / MEANS
+def adapted_files(folder: Path, model_folder: Path) -> dict[str, str]:
+    """The decoder options that load an adaptation folder, checked against the model;
+    raises ModelError."""
+    folder = Path(folder)
+    means = folder / MEANS
     if not means.is_file():
         raise ModelError(f"{folder}: no adapted means here (run `assistant adapt` first)")
     theirs = read_params(means).shape
     ours = read_params(Path(model_folder) / "means").shape
     if theirs != ours:
         raise ModelError(f"{means}: made for another acoustic model ({theirs} against {ours})")
-    return means
+    return {"mean": str(means)}
+
+
+# --- recording the household ------------------------------------------------------------------
+
+PROMPTS = Path(__file__).with_name("enrol.txt")  # 20 commands and 20 read sentences
+RECORD_MARGIN_MS = 300  # of the room kept before and after each recorded sentence
+RECORD_TRIES = 3
+
+
+def read_prompts(path: Path = PROMPTS) -> list[str]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AdaptError(f"{path}: cannot read the sentences to say ({exc.strerror})") from exc
+    prompts = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not prompts:
+        raise AdaptError(f"{path}: no sentences in it (one per line)")
+    return prompts
+
+
+def record(source: Any, prompts: Sequence[str], folder: Path, speaker: str, audio: Any,
+           vad: Any, say: Callable[[str], None] = print) -> list[Recording]:
+    """Shows each sentence and records the next thing said from `source` (a microphone) as
+    `folder/SPEAKER-NN.wav`, with the sentence in `SPEAKER-NN.txt` beside it.
+
+    The audio saved is the source's own, untouched (adaptation runs it through the
+    frontend as the service does), from a little before the speech to a little after.
+    Returns what was recorded; stops early when the source ends.
+    """
+    import wave
+
+    from assistant.frontend import Frontend
+    from assistant.vad import Endpointer, EventKind
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", speaker):
+        raise AdaptError(f"speaker name '{speaker}': use letters, digits, - and _ only")
+    folder.mkdir(parents=True, exist_ok=True)
+    heard: list[np.ndarray] = []
+    dropped = 0  # samples before heard[0]
+
+    def tee() -> Any:
+        for chunk in source.chunks():
+            heard.append(chunk)
+            yield chunk
+
+    frames = Frontend(audio).frames(tee())
+    endpointer = Endpointer(vad, audio.frame_ms)
+    number = 1
+    saved: list[Recording] = []
+    for i, text in enumerate(prompts, 1):
+        for attempt in range(RECORD_TRIES):
+            say(f"[{i}/{len(prompts)}] say: {text}" if attempt == 0 else
+                f"[{i}/{len(prompts)}] nothing heard; say again: {text}")
+            endpointer.reset(timeout=True)
+            span = None
+            for frame in frames:
+                kinds = {e.kind for e in endpointer.process(frame)}
+                if EventKind.TIMEOUT in kinds:
+                    span = (-1, -1)
+                    break
+                if EventKind.END in kinds:
+                    span = (endpointer.command_start_ms, frame.end_ms)
+                    break
+            if span is None:
+                return saved  # the source ended
+            if span[0] < 0:
+                continue
+            rate = 16  # samples per ms
+            everything = np.concatenate(heard) if heard else np.zeros(0, np.int16)
+            first = max(0, (span[0] - RECORD_MARGIN_MS) * rate - dropped)
+            last = max(first, (span[1] + RECORD_MARGIN_MS) * rate - dropped)
+            clip = everything[first:last]
+            while (folder / f"{speaker}-{number:02d}.wav").exists():
+                number += 1
+            wav = folder / f"{speaker}-{number:02d}.wav"
+            with wave.open(str(wav), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(16000)
+                w.writeframes(clip.astype("<i2").tobytes())
+            wav.with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
+            saved.append(Recording(wav, text))
+            # Keep only what a later sentence's margin can still reach.
+            keep_from = max(0, span[1] * rate - dropped)
+            heard[:] = [everything[keep_from:]]
+            dropped += keep_from
+            break
+        else:
+            say(f"[{i}/{len(prompts)}] skipped")
+    return saved

@@ -128,11 +128,11 @@ class Recognizer:
             raise ModelError(f"{hmm}: not a pocketsphinx acoustic model (no mdef file)")
         self._Decoder = Decoder
         self._hmm = hmm
-        self._means: str | None = None
+        self._adapted: dict[str, str] = {}
         if self.config.adaptation:
-            from assistant.adapt import check_adaptation
+            from assistant.adapt import adapted_files
 
-            self._means = str(check_adaptation(Path(self.config.adaptation), Path(hmm)))
+            self._adapted = adapted_files(Path(self.config.adaptation), Path(hmm))
         self._words: set[str] = set()
         # The fewest and the most phones each word is said with.
         self._phones: dict[str, tuple[int, int]] = {}
@@ -206,10 +206,9 @@ class Recognizer:
             with open(fsg_path, "w", encoding="utf-8") as f:
                 f.write(f"FSG_BEGIN placeholder\nNUM_STATES 2\nSTART_STATE 0\nFINAL_STATE 1\n"
                         f"TRANSITION 0 1 1.0 {entries[0][0]}\nFSG_END\n")
-            extra = {"mean": self._means} if self._means else {}
             return self._Decoder(hmm=self._hmm, dict=dict_path, fsg=fsg_path, bestpath=False,
                                  loglevel="ERROR", fillprob=FILLER_PROB, silprob=SILENCE_PROB,
-                                 **extra)
+                                 **self._adapted)
 
     def _add_search(self, name: str, graph: WordGraph, garbage: list[str],
                     whole_entry: float) -> str:

@@ -122,11 +122,25 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
-    from assistant.adapt import adapt, find_recordings  # numpy and pocketsphinx load here
+    # numpy and pocketsphinx load here
+    from assistant.adapt import adapt, find_recordings, read_prompts, record
 
     config = _load(args)
     named = config.asr.adaptation
     out = Path(args.out) if args.out else config.resolve(named or "var/adaptation")
+    if args.record:
+        from assistant.audio import MicSource
+
+        prompts = read_prompts(Path(args.prompts)) if args.prompts else read_prompts()
+        print(f"Recording {len(prompts)} sentences into {args.folder} as '{args.speaker}'. "
+              "Say each one when it appears, as you would speak to the assistant; "
+              "Ctrl-C stops (what is recorded stays).", flush=True)
+        try:
+            with MicSource(config.audio.device) as mic:
+                record(mic, prompts, Path(args.folder), args.speaker, config.audio,
+                       config.vad, say=lambda m: print(m, flush=True))
+        except KeyboardInterrupt:
+            print("stopped", flush=True)
     recordings = find_recordings(Path(args.folder))
     print(f"{args.folder}: {len(recordings)} recordings", flush=True)
     tuning = {} if args.prior_frames is None else {"prior_frames": args.prior_frames}
@@ -206,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", help="recordings: NAME.wav with NAME.txt (the words said) beside it")
     p.add_argument("--out", help="folder for the adapted model (default: asr.adaptation, "
                    "else var/adaptation)")
+    p.add_argument("--record", action="store_true",
+                   help="first record sentences from the microphone into FOLDER")
+    p.add_argument("--speaker", default="speaker",
+                   help="with --record: the name the files start with (default: %(default)s)")
+    p.add_argument("--prompts", metavar="FILE",
+                   help="with --record: sentences to say, one per line (default: 40 built in)")
     p.add_argument("--prior-frames", type=float, metavar="N",
                    help="how many frames of a sound outweigh the model's own (default: 5)")
     p.set_defaults(func=cmd_adapt)

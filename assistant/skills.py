@@ -419,12 +419,9 @@ def cross_check(config: Config, skills: SkillSet) -> list[Problem]:
 def _check_adaptation(config: Config, src: Located) -> list[Problem]:
     asr = config.asr_resolved()
     try:
-        from pocketsphinx import get_model_path
+        from assistant.adapt import adapted_files, shipped_model
 
-        from assistant.adapt import check_adaptation
-
-        model = asr.model_dir or str(Path(get_model_path(), "en-us", "en-us"))
-        check_adaptation(Path(str(asr.adaptation)), Path(model))
+        adapted_files(Path(str(asr.adaptation)), Path(asr.model_dir or shipped_model()))
     except ImportError:
         return []  # the voice extras are not installed; the text path does not need them
     except ModelError as exc:

@@ -255,9 +255,12 @@ def _make_wake(config: Config) -> Any:
         raise AssistantError(f"wake phrase detection is unavailable ({exc}); "
                              "use --no-wake") from None
     asr = config.asr_resolved()
-    # The adaptation (checked by the recognizer, built first) serves the wake phrase too.
-    means = str(Path(asr.adaptation) / "means") if asr.adaptation else None
-    return WakeDetector(config.wake, model_dir=asr.model_dir, means=means)
+    adapted = None
+    if asr.adaptation:  # the recognizer's adaptation serves the wake phrase too
+        from assistant.adapt import adapted_files, shipped_model
+
+        adapted = adapted_files(Path(asr.adaptation), Path(asr.model_dir or shipped_model()))
+    return WakeDetector(config.wake, model_dir=asr.model_dir, adapted=adapted)
 
 
 Sources = list[tuple[Callable[[], AudioSource], str | None]]  # opened one at a time

@@ -55,8 +55,8 @@ class WakeDetector:
     """Spots the wake phrase in a continuous stream of frames."""
 
     def __init__(self, config: WakeConfig | None = None, model_dir: str | None = None,
-                 means: str | None = None) -> None:
-        """`means`: adapted means for the model (`assistant adapt`), or None for its own."""
+                 adapted: dict[str, str] | None = None) -> None:
+        """`adapted`: decoder options that load an adaptation (`adapt.adapted_files`)."""
         self.config = c = config or WakeConfig()
         phrase = " ".join(c.phrase.lower().split())
         if not phrase:
@@ -79,7 +79,7 @@ class WakeDetector:
             self._decoder: Any = Decoder(
                 hmm=hmm, dict=path, keyphrase=phrase, loglevel="ERROR",
                 kws_threshold=sensitivity_to_threshold(c.sensitivity), kws_plp=PHONE_LOOP_PROB,
-                bestpath=False, **({"mean": means} if means else {}))
+                bestpath=False, **(adapted or {}))
         self.phrase = phrase
         self.verify = c.verify
         self._spot = self._decoder.current_search()

@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assistant.adapt import adapted_files, shipped_model
 from assistant.asr import AsrConfig, Recognizer, Transcript
 from assistant.audio import WavSource
 from assistant.config import AudioConfig, Config, VadConfig, load_config
@@ -229,8 +230,8 @@ def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
     cfg = load_config(args.config)
     out: dict[str, Any] = {}
     for sens in args.sensitivity:
-        det = WakeDetector(replace(cfg.wake, sensitivity=sens), means=(
-            str(args.adaptation / "means") if args.adaptation else None))
+        det = WakeDetector(replace(cfg.wake, sensitivity=sens), adapted=(
+            adapted_files(args.adaptation, shipped_model()) if args.adaptation else None))
         manifest = json.loads((args.set / "manifest.json").read_text())
         hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for clip in manifest:

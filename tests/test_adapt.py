@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,18 +21,19 @@ from assistant.adapt import (
     _gather,
     _pcm,
     adapt,
-    check_adaptation,
+    adapted_files,
     features,
     find_recordings,
     map_means,
     mllr,
     read_params,
+    record,
     write_params,
 )
 from assistant.asr import AsrConfig, Recognizer
 from assistant.audio import WavSource
 from assistant.cli import main
-from assistant.config import AudioConfig, load_config
+from assistant.config import AudioConfig, VadConfig, load_config
 from assistant.errors import ModelError
 from assistant.frontend import Frontend
 from assistant.grammar import build_word_graph
@@ -161,10 +163,10 @@ def test_the_wake_phrase_is_spotted_with_the_adaptation(
 
 def test_an_adaptation_must_fit_the_model(tmp_path: Path, model: AcousticModel) -> None:
     with pytest.raises(ModelError, match="no adapted means here"):
-        check_adaptation(tmp_path, model.folder)
+        adapted_files(tmp_path, model.folder)
     write_params(tmp_path / MEANS, model.means[:10])
     with pytest.raises(ModelError, match="another acoustic model"):
-        check_adaptation(tmp_path, model.folder)
+        adapted_files(tmp_path, model.folder)
 
 
 def test_recordings_need_their_words(tmp_path: Path) -> None:
@@ -186,3 +188,56 @@ def test_adapt_command_refuses_too_little_speech_with_reasons(
     assert "s of speech aligned" in err and "at least 60 s are needed" in err
     assert "cmd_music_pause.wav: did not align with its words" in err
     assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+class _Stream:
+    """A microphone's stand-in: fixture clips in a row, with the room's hum between them."""
+
+    def __init__(self, parts: list[np.ndarray]) -> None:
+        self.audio = np.concatenate(parts)
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        for i in range(0, len(self.audio), 480):  # 30 ms chunks, as a microphone gives them
+            yield self.audio[i:i + 480]
+
+
+def _read(path: Path) -> np.ndarray:
+    with WavSource(path) as source:
+        return np.concatenate(list(source.chunks()))
+
+
+def _samples(name: str) -> np.ndarray:
+    return _read(FIXTURES / name)
+
+
+def test_recording_keeps_each_sentence_said_after_its_prompt(tmp_path: Path) -> None:
+    hum = (_samples("noise_hum.wav") * 0.3).astype(np.int16)  # -42 dBFS, a quiet room
+    names = ["cmd_hallway_on.wav", "cmd_music_pause.wav", "cmd_blind_close.wav"]
+    texts = [next(e["text"] for e in MANIFEST if e["file"] == n) for n in names]
+    gap = hum[:16000]
+    stream = _Stream([gap, _samples(names[0]), gap, _samples(names[1]), gap,
+                      hum[:16000 * 3],  # nobody speaks to the fourth prompt for 3 s ...
+                      _samples(names[2]), gap, gap])  # ... then it is said
+    said: list[str] = []
+    vad = VadConfig(no_speech_timeout_ms=2000)
+    prompts = [*texts[:2], texts[2]]
+    got = record(stream, prompts, tmp_path, "anna", AudioConfig(), vad, say=said.append)
+    assert [r.text for r in got] == texts
+    assert [r.wav.name for r in got] == ["anna-01.wav", "anna-02.wav", "anna-03.wav"]
+    assert any("nothing heard; say again" in s for s in said)
+    for rec, name in zip(got, names, strict=True):
+        kept, original = len(_read(rec.wav)), len(_samples(name))
+        # The speech, the silence that ended it (600 ms) and 300 ms of room either side.
+        assert 0.5 * original < kept < original + 24000
+    assert find_recordings(tmp_path) == got
+
+    # The recordings stand on their own: the recognizer hears the first one right.
+    graph = build_word_graph(Intents.from_dict({"language": "en", "intents": {
+        "HassTurnOn": {"data": [{"sentences": ["turn on the hallway light",
+                                               "turn on the kitchen lights"]}]}}}))
+    rec = Recognizer(graph, AsrConfig())
+    with WavSource(got[0].wav) as source:
+        frames = list(Frontend(AudioConfig()).frames(source.chunks()))
+    rec.start()
+    rec.feed(frames)
+    assert rec.finish().text == "turn on the hallway light"
