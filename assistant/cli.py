@@ -10,9 +10,10 @@ from pathlib import Path
 
 from assistant import __version__
 from assistant.config import Config, load_config
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, ModelError, Problem
 from assistant.pipeline import FLUSH_TIMEOUT_S, Assistant, outcome_line
 from assistant.skills import cross_check, load_skills
+from assistant.yamlsrc import Located, load_yaml
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1  # the user's input/config is wrong; the message says what to fix
@@ -90,6 +91,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         problems += exc.problems
     if config is not None and skills is not None:
         problems += cross_check(config, skills)
+    if config is not None and config.asr.adaptation:
+        problems += _check_adaptation(config)
     if problems:
         for p in problems:
             print(p, file=sys.stderr)
@@ -109,6 +112,24 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{config.understanding.model_dir}: warning: {exc} "
               "(templates still work; run `assistant train` to rebuild the model)")
     return EXIT_OK
+
+
+def _check_adaptation(config: Config) -> list[Problem]:
+    """asr.adaptation, when set, must hold an adaptation made for the acoustic model."""
+    asr = config.asr_resolved()
+    try:
+        from assistant.adapt import adapted_files, shipped_model
+
+        adapted_files(Path(str(asr.adaptation)), Path(asr.model_dir or shipped_model()))
+    except ImportError:
+        return []  # the voice extras are not installed; the text path does not need them
+    except ModelError as exc:
+        try:
+            src = load_yaml(config.path) if config.path else Located(None, "config")
+        except ConfigError:
+            src = Located(None, config.path)
+        return [src.problem("asr.adaptation", str(exc))]
+    return []
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from hassil.expression import Group, Sentence
 
 from assistant.config import KNOWN_DOMAINS, Config, SafetyRule
 from assistant.confload import build_config
-from assistant.errors import ConfigError, ModelError, Problem
+from assistant.errors import ConfigError, Problem
 from assistant.yamlsrc import Located, load_yaml
 
 HOME_LISTS = ("name", "area", "floor")  # filled from config.yaml, never from skills
@@ -411,19 +411,4 @@ def cross_check(config: Config, skills: SkillSet) -> list[Problem]:
             if intent not in skills.specs:
                 problems.append(src.problem(f"entities[{i}].payloads.{intent}",
                                             f"no intent '{intent}'"))
-    if config.asr.adaptation:
-        problems += _check_adaptation(config, src)
     return problems
-
-
-def _check_adaptation(config: Config, src: Located) -> list[Problem]:
-    asr = config.asr_resolved()
-    try:
-        from assistant.adapt import adapted_files, shipped_model
-
-        adapted_files(Path(str(asr.adaptation)), Path(asr.model_dir or shipped_model()))
-    except ImportError:
-        return []  # the voice extras are not installed; the text path does not need them
-    except ModelError as exc:
-        return [src.problem("asr.adaptation", str(exc))]
-    return []

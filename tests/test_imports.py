@@ -16,7 +16,8 @@ STAGES: list[tuple[str, set[str]]] = [
     ("audio", {"audio", "pcm", "denoise", "frontend"}),
     ("vad", {"vad"}),
     ("wake", {"wake"}),
-    ("asr", {"asr"}),
+    # adapt.py fits the recognizer's acoustic model to the household (and reads audio to)
+    ("asr", {"asr", "adapt"}),
     ("tokenizer", {"tokenizer"}),
     # lmmodel.py (the ONNX model loader) came after this list was drawn; it is the lm stage.
     ("lm", {"lmspec", "lmgrammar", "lm", "lmmodel"}),
