@@ -395,7 +395,7 @@ def _pcm(recording: Recording, audio: Any) -> bytes:
     from assistant.frontend import Frontend
 
     with WavSource(recording.wav) as source:
-        return b"".join(f.samples.tobytes() for f in Frontend(audio).frames(source.chunks()))
+        return b"".join(f.pcm() for f in Frontend(audio).frames(source.chunks()))
 
 
 def _gather(model: AcousticModel, means: np.ndarray, pcms: list[bytes],

@@ -175,6 +175,12 @@ def test_recordings_need_their_words(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "cmd_blind_close.wav", tmp_path / "one.wav")
     with pytest.raises(AdaptError, match=r"one.wav: no transcript \(one.txt"):
         find_recordings(tmp_path)
+    (tmp_path / "one.txt").write_text("close the kitchen blind\n")
+    (tmp_path / "two.wav").write_bytes(b"RIFF....WAVEjunk")
+    (tmp_path / "two.txt").write_text("pause the music\n")
+    with pytest.raises(AdaptError, match="two.wav"):
+        adapt(find_recordings(tmp_path), tmp_path / "out", AudioConfig())
+    assert not (tmp_path / "out").exists()
 
 
 def test_adapt_command_refuses_too_little_speech_with_reasons(
