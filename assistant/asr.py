@@ -133,6 +133,7 @@ class Recognizer:
             from assistant.adapt import adapted_files
 
             self._adapted = adapted_files(Path(self.config.adaptation), Path(hmm))
+            log.info("acoustic model adapted by %s", self.config.adaptation)
         self._words: set[str] = set()
         # The fewest and the most phones each word is said with.
         self._phones: dict[str, tuple[int, int]] = {}
