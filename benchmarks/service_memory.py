@@ -11,6 +11,7 @@ short-lived child that compiles the grammar).
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,9 @@ def status_mb(key: str) -> int:
 def main() -> int:
     print(f"{'python + imports':34s} {status_mb('VmRSS'):5d} MB")
     config = load_config(ROOT / "config.yaml")
+    if len(sys.argv) > 1:  # an adaptation folder (assistant adapt) to load with the model
+        config = replace(config, asr=replace(config.asr,
+                                             adaptation=str(Path(sys.argv[1]).resolve())))
     assistant = Assistant(config, publish=False)
     print(f"{'templates + micro-LLM':34s} {status_mb('VmRSS'):5d} MB")
     loop = VoiceLoop(assistant, config, wake=True)
