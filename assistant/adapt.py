@@ -516,6 +516,12 @@ def read_prompts(path: Path = PROMPTS) -> list[str]:
     return prompts
 
 
+def check_speaker(speaker: str) -> None:
+    """A speaker's name starts file names: letters, digits, - and _ only."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", speaker):
+        raise AdaptError(f"speaker name '{speaker}': use letters, digits, - and _ only")
+
+
 def record(source: Any, prompts: Sequence[str], folder: Path, speaker: str, audio: Any,
            vad: Any, say: Callable[[str], None] = print) -> list[Recording]:
     """Shows each sentence and records the next thing said from `source` (a microphone) as
@@ -530,8 +536,7 @@ def record(source: Any, prompts: Sequence[str], folder: Path, speaker: str, audi
     from assistant.frontend import Frontend
     from assistant.vad import Endpointer, EventKind
 
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", speaker):
-        raise AdaptError(f"speaker name '{speaker}': use letters, digits, - and _ only")
+    check_speaker(speaker)
     folder.mkdir(parents=True, exist_ok=True)
     heard: list[np.ndarray] = []
     dropped = 0  # samples before heard[0]

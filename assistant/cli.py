@@ -144,7 +144,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_adapt(args: argparse.Namespace) -> int:
     # numpy and pocketsphinx load here
-    from assistant.adapt import adapt, find_recordings, read_prompts, record
+    from assistant.adapt import adapt, check_speaker, find_recordings, read_prompts, record
 
     config = _load(args)
     named = config.asr.adaptation
@@ -152,6 +152,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if args.record:
         from assistant.audio import MicSource
 
+        check_speaker(args.speaker)
         prompts = read_prompts(Path(args.prompts)) if args.prompts else read_prompts()
         print(f"Recording {len(prompts)} sentences into {args.folder} as '{args.speaker}'. "
               "Say each one when it appears, as you would speak to the assistant; "
