@@ -247,3 +247,13 @@ def test_recording_keeps_each_sentence_said_after_its_prompt(tmp_path: Path) -> 
     rec.start()
     rec.feed(frames)
     assert rec.finish().text == "turn on the hallway light"
+
+
+def test_a_speaker_name_must_be_safe_as_a_file_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = Path(__file__).parents[1] / "config.yaml"
+    code = main(["adapt", "--config", str(config), str(tmp_path / "voices"), "--record",
+                 "--speaker", "../anna"])
+    assert code == 1
+    assert "speaker name '../anna': use letters, digits, - and _ only" in capsys.readouterr().err
+    assert not (tmp_path / "voices").exists()
