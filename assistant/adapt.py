@@ -24,7 +24,6 @@ model (42 phone codebooks of 128 Gaussians, three 13-dimensional streams) is sup
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import struct
@@ -38,8 +37,6 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError, ModelError
-
-log = logging.getLogger(__name__)
 
 MEANS = "means"
 SUMMARY = "adaptation.json"
@@ -64,28 +61,42 @@ class AdaptError(AssistantError):
 
 # --- pocketsphinx model files ---------------------------------------------------------------
 
+def _layout(data: bytes) -> tuple[str, tuple[int, int, int, int], int]:
+    """Byte order, [codebook][stream][gaussian][dim] shape and data offset of a Gaussian
+    parameter file, from its first bytes."""
+    off = data.index(b"endhdr\n") + len(b"endhdr\n")
+    order = "<" if struct.unpack_from("<I", data, off)[0] == BYTE_ORDER_MAGIC else ">"
+    if struct.unpack_from(f"{order}I", data, off)[0] != BYTE_ORDER_MAGIC:
+        raise ValueError("no byte-order mark after the header")
+    off += 4
+    n_cb, n_streams, n_gauss = struct.unpack_from(f"{order}3i", data, off)
+    off += 12
+    dims = struct.unpack_from(f"{order}{n_streams}i", data, off)
+    off += 4 * n_streams
+    (n,) = struct.unpack_from(f"{order}i", data, off)
+    if len(set(dims)) != 1 or n != n_cb * n_gauss * sum(dims):
+        raise ValueError(f"streams of {dims} dimensions are not supported")
+    return order, (n_cb, n_streams, n_gauss, dims[0]), off + 4
+
+
+def param_shape(path: Path) -> tuple[int, int, int, int]:
+    """The shape of a Gaussian parameter file, read from its header only."""
+    try:
+        with open(path, "rb") as f:
+            return _layout(f.read(4096))[1]
+    except (OSError, ValueError, struct.error) as exc:
+        raise ModelError(f"{path}: not a readable Gaussian parameter file ({exc})") from exc
+
+
 def read_params(path: Path) -> np.ndarray:
     """A Gaussian parameter file (means or variances) as [codebook][stream][gaussian][dim]."""
     try:
         data = Path(path).read_bytes()
-        off = data.index(b"endhdr\n") + len(b"endhdr\n")
-        magic = struct.unpack_from("<I", data, off)[0]
-        order = "<" if magic == BYTE_ORDER_MAGIC else ">"
-        if struct.unpack_from(f"{order}I", data, off)[0] != BYTE_ORDER_MAGIC:
-            raise ValueError("no byte-order mark after the header")
-        off += 4
-        n_cb, n_streams, n_gauss = struct.unpack_from(f"{order}3i", data, off)
-        off += 12
-        dims = struct.unpack_from(f"{order}{n_streams}i", data, off)
-        off += 4 * n_streams
-        (n,) = struct.unpack_from(f"{order}i", data, off)
-        off += 4
-        if len(set(dims)) != 1 or n != n_cb * n_gauss * sum(dims):
-            raise ValueError(f"streams of {dims} dimensions are not supported")
-        values = np.frombuffer(data, f"{order}f4", count=n, offset=off)
+        order, shape, off = _layout(data)
+        values = np.frombuffer(data, f"{order}f4", count=int(np.prod(shape)), offset=off)
     except (OSError, ValueError, struct.error) as exc:
         raise ModelError(f"{path}: not a readable Gaussian parameter file ({exc})") from exc
-    return values.astype(np.float64).reshape(n_cb, n_streams, n_gauss, dims[0])
+    return values.astype(np.float64).reshape(shape)
 
 
 def write_params(path: Path, values: np.ndarray) -> None:
@@ -458,7 +469,7 @@ def adapt(recordings: list[Recording], out: Path, audio: Any, model_folder: Path
                 "s are needed. Check that each transcript holds exactly the words said."
                 + "".join(f"\n  {s}" for s in skipped[:10])
                 + (f"\n  ... and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
-        before = stats.mean_log_likelihood
+        before, speech_frames = stats.mean_log_likelihood, stats.frames
         progress(f"{aligned} aligned, {stats.frames / 100:.0f} s of speech; "
                  "one transform for all sounds")
         transformed = mllr(model.means, model.variances, stats)
@@ -471,7 +482,7 @@ def adapt(recordings: list[Recording], out: Path, audio: Any, model_folder: Path
     out.mkdir(parents=True, exist_ok=True)
     write_params(out / (MEANS + ".tmp"), means)
     os.replace(out / (MEANS + ".tmp"), out / MEANS)
-    report = AdaptReport(len(recordings), aligned, stats.frames, round(before, 2),
+    report = AdaptReport(len(recordings), aligned, speech_frames, round(before, 2),
                          round(after_stats.mean_log_likelihood, 2), skipped,
                          round(time.perf_counter() - started, 1))
     summary = {"model": str(model_folder), "recordings": report.recordings,
@@ -491,8 +502,8 @@ def adapted_files(folder: Path, model_folder: Path) -> dict[str, str]:
     means = folder / MEANS
     if not means.is_file():
         raise ModelError(f"{folder}: no adapted means here (run `assistant adapt` first)")
-    theirs = read_params(means).shape
-    ours = read_params(Path(model_folder) / "means").shape
+    theirs = param_shape(means)
+    ours = param_shape(Path(model_folder) / "means")
     if theirs != ours:
         raise ModelError(f"{means}: made for another acoustic model ({theirs} against {ours})")
     return {"mean": str(means)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -241,8 +241,6 @@ class Config:
 
     def asr_resolved(self) -> AsrConfig:
         """The `asr:` section with its folders taken relative to the config file."""
-        from dataclasses import replace
-
         a = self.asr
         return replace(a, model_dir=str(self.resolve(a.model_dir)) if a.model_dir else None,
                        adaptation=str(self.resolve(a.adaptation)) if a.adaptation else None)
@@ -325,6 +323,4 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH, text: str | None = None)
 
 
 def _with_path(cfg: Config, path: str) -> Config:
-    from dataclasses import replace
-
     return replace(cfg, path=path)
