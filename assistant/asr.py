@@ -18,6 +18,15 @@ thousands, and a command said instead is rejected rather than forced onto "yes".
 
 Words of the partial hypothesis are committed once they have stayed the same for
 `commit_stable_ms`, so later stages can start work early.
+
+Other people talking in the room (a television, a conversation) keep the endpointer open
+before and after a command. The search then explains their words as more commands ("yup and
+turn off the kitchen lights"), or lets them throw its start ("turn on the hallway light"
+heard as "will you dock hallway lights"). The person speaking to the assistant is nearly
+always the loudest voice, so when what was heard begins or ends with words much quieter than
+its loudest (`BACKGROUND_DB`, on the input level before gain control), the loud stretch alone
+is decoded once more and taken instead. If the whole was rejected, the loud stretch is taken
+only if it is all command, as for a new decoder's second pass.
 """
 
 from __future__ import annotations
@@ -70,6 +79,13 @@ MIN_MS_PER_PHONE = 40
 # yeses took 66 ms per phone or more, while "no thanks" and "no don't" misheard as "go for
 # it" and "confirm" took 57 and 60.
 ANSWER_MIN_MS_PER_PHONE = 64
+# Words at the start or end of what was heard this much quieter than its loudest word are
+# other talk in the room (see the module's docstring), if they last at least
+# `BACKGROUND_MIN_MS`: a lone quiet phone at the end is more often the speaker's own last
+# consonant. The loud stretch decoded again keeps `BACKGROUND_MARGIN_MS` either side.
+BACKGROUND_DB = 10.0
+BACKGROUND_MIN_MS = 150
+BACKGROUND_MARGIN_MS = 150
 TAIL_ENTRY = "AH"  # the one phone through which talk after a command enters the garbage
 SILENCE_WORD = "<sil>"  # the acoustic model's silence, as the word that ends a command
 
@@ -145,7 +161,7 @@ class Recognizer:
         self._pending: list[bytes] = []
         self._active = False
         self._initial_cmn = ""
-        self._audio: list[bytes] = []  # a fresh mean's command, kept for a second pass
+        self._audio: list[bytes] = []  # the command as fed, kept for a second pass
         self.set_grammar(graph, answers)
         if self.config.model_dir is None:
             self.restore_cmn(",".join(f"{v:g}" for v in START_CMN))
@@ -271,6 +287,8 @@ class Recognizer:
         self._warm = self.config.cmn_warmup_ms <= 0
         self._pending = []
         self._audio = []
+        self._levels: list[float] = []  # input power per search frame (`_loud_stretch`)
+        self._loud: tuple[int, int] | None = None
         self._fed_ms = 0
         self._decode_s = 0.0
         self._committed: list[str] = []
@@ -281,10 +299,12 @@ class Recognizer:
         """Decodes more audio; returns the words newly committed by it (often none)."""
         # An answer decides a risky action: it is heard without noise suppression, which
         # made spoken no's sound like a yes (6 of 120 confirmed, against 1 without it).
+        frames = list(frames)
         pcm = [f.plain_pcm() if self._answering else f.pcm() for f in frames]
         self._fed_ms += sum(len(b) // 32 for b in pcm)
-        if self._fresh:
-            self._audio += pcm
+        self._audio += pcm
+        for f in frames:  # the level before gain control, per 10 ms of the search's frames
+            self._levels.extend([10 ** (f.input_level_dbfs / 10)] * (f.duration_ms // FRAME_MS))
         t0 = time.perf_counter()
         if not self._warm:
             self._pending += pcm
@@ -358,8 +378,11 @@ class Recognizer:
             again = self._result()
             if not again.rejected and again.garbage_ms == 0:
                 result = again
+        if self._loud is not None and not self._answering:
+            result = self._loud_again(result, *self._loud)
         self._fresh = self._fresh and not self._audio
         self._audio = []
+        self._levels = []
         self._decode_s += time.perf_counter() - t0
         return replace(result, decode_ms=1000 * self._decode_s)
 
@@ -372,6 +395,7 @@ class Recognizer:
         words = tuple(Word(base, s.start_frame * FRAME_MS, (s.end_frame + 1) * FRAME_MS)
                       for s in self._decoder.seg()
                       if not _filler(base := s.word.split("(", 1)[0]))
+        self._loud = self._loud_stretch(words)
         heard = tuple(w for w in words if not w.text.startswith(GARBAGE_PREFIX))
         garbage_ms = sum(w.end_ms - w.start_ms for w in words) - sum(
             w.end_ms - w.start_ms for w in heard)
@@ -397,6 +421,47 @@ class Recognizer:
             return rejected("unclear answer")
         text = " ".join(w.text for w in heard)
         return Transcript(text, heard, audio_ms=self._fed_ms, garbage_ms=garbage_ms)
+
+    def _loud_stretch(self, words: tuple[Word, ...]) -> tuple[int, int] | None:
+        """Where the loud words are, if quieter ones (other talk) come before or after them."""
+        if len(words) < 2 or self._answering:
+            return None
+        levels = []
+        for w in words:
+            span = self._levels[w.start_ms // FRAME_MS: w.end_ms // FRAME_MS]
+            # A word past the audio (in the room tone `finish` adds) is as quiet as can be.
+            levels.append(10 * math.log10(sum(span) / len(span) + 1e-10) if span else -100.0)
+        quiet = max(levels) - BACKGROUND_DB
+        first, end = 0, len(words)
+        while levels[first] < quiet:
+            first += 1
+        while levels[end - 1] < quiet:
+            end -= 1
+        if first and words[first - 1].end_ms - words[0].start_ms < BACKGROUND_MIN_MS:
+            first = 0
+        if end < len(words) and words[-1].end_ms - words[end].start_ms < BACKGROUND_MIN_MS:
+            end = len(words)
+        if (first, end) == (0, len(words)):
+            return None
+        return (max(0, words[first].start_ms - BACKGROUND_MARGIN_MS),
+                min(self._fed_ms, words[end - 1].end_ms + BACKGROUND_MARGIN_MS))
+
+    def _loud_again(self, result: Transcript, start_ms: int, end_ms: int) -> Transcript:
+        """Decodes the loud stretch alone; its transcript, or `result` if that stands."""
+        audio = b"".join(self._audio)[start_ms * 32: end_ms * 32]
+        self._decoder.start_utt()
+        self._decoder.process_raw(audio)
+        self._decoder.process_raw(_ROOM_TONE)
+        self._decoder.end_utt()
+        saved, self._levels = self._levels, []  # no loud stretch inside the loud stretch
+        again = self._result()
+        self._levels = saved
+        log.debug("other talk around the command: %r -> %r", result.text, again.text)
+        if result.rejected and (again.rejected or again.garbage_ms):
+            return result  # rejected as a whole: the loud stretch must be all command
+        shifted = tuple(replace(w, start_ms=w.start_ms + start_ms, end_ms=w.end_ms + start_ms)
+                        for w in again.words)
+        return replace(again, words=shifted, audio_ms=result.audio_ms)
 
     def cancel(self) -> None:
         if self._active:

@@ -7,9 +7,11 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hassil import Intents
 
+from assistant import asr
 from assistant.asr import START_CMN, AsrConfig, Recognizer, Transcript
 from assistant.audio import WavSource
 from assistant.config import load_config
@@ -146,18 +148,24 @@ def recognizer(home_graph: WordGraph) -> Recognizer:
     return Recognizer(home_graph, AsrConfig())
 
 
-def command_frames(name: str) -> list[Frame]:
-    """The frames the endpointer passes on for the first command of a fixture."""
+def command_frames(name: str | np.ndarray) -> list[Frame]:
+    """The frames the endpointer passes on for the first command of a fixture (or samples)."""
     ep = Endpointer()
     out: list[Frame] = []
-    with WavSource(FIXTURES / name) as source:
-        for frame in Frontend().frames(source.chunks()):
-            for e in ep.process(frame):
-                if e.kind in (EventKind.START, EventKind.AUDIO):
-                    out.extend(e.frames)
-                if e.kind is EventKind.END:
-                    return out
+    if isinstance(name, str):
+        name = samples(name)
+    for frame in Frontend().frames([name]):
+        for e in ep.process(frame):
+            if e.kind in (EventKind.START, EventKind.AUDIO):
+                out.extend(e.frames)
+            if e.kind is EventKind.END:
+                return out
     return out
+
+
+def samples(name: str) -> np.ndarray:
+    with WavSource(FIXTURES / name) as source:
+        return np.concatenate(list(source.chunks()))
 
 
 def heard(recognizer: Recognizer, name: str, step: int = 3) -> tuple[Transcript, list[str]]:
@@ -239,6 +247,35 @@ def test_talk_before_or_after_a_command_is_garbage_not_words(recognizer: Recogni
     # ... but a command lost in a long stretch of other talk is not trusted.
     result = feed_all(recognizer, other + command + other)
     assert result.rejected and result.reason == "out of grammar"
+
+
+@pytest.mark.parametrize("name, other", [("cmd_hallway_on.wav", "ood_train.wav"),
+                                         ("cmd_kitchen_off_us.wav", "ood_garden.wav")])
+def test_quieter_talk_around_a_command_is_set_aside(
+        recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch, name: str, other: str) -> None:
+    # Someone 15 dB quieter (a television, a conversation across the room) finishing a
+    # sentence as the command starts and going on after it: the endpointer keeps it all.
+    talk = samples(other).astype(float) * 10 ** (-15 / 20)
+    mixed = np.concatenate([talk[-12000:], samples(name), talk[:16000]]).astype(np.int16)
+    frames = command_frames(mixed)
+
+    def hear() -> Transcript:
+        recognizer.restore_cmn(",".join(f"{v:g}" for v in START_CMN))
+        return feed_all(recognizer, frames)
+
+    result = hear()
+    assert plain(result.text) == plain(MANIFEST[name]["text"]), result
+    assert not result.rejected
+    # The words' times still count from the first frame the endpointer passed on: the first
+    # word is where it is in the command alone, 750 ms (the other talk) later.
+    alone = command_frames(name)
+    recognizer.restore_cmn(",".join(f"{v:g}" for v in START_CMN))
+    first = feed_all(recognizer, alone).words[0]
+    assert abs(frames[0].start_ms + result.words[0].start_ms
+               - (750 + alone[0].start_ms + first.start_ms)) <= 100
+    # Heard as a whole, the other talk made the command out of grammar (or another one).
+    monkeypatch.setattr(asr, "BACKGROUND_DB", 1000.0)
+    assert plain(hear().text) != plain(MANIFEST[name]["text"])
 
 
 def test_an_answer_is_searched_among_the_answers_only(home_graph: WordGraph) -> None:
