@@ -155,6 +155,9 @@ class VadConfig:
     # around a command is what the recognizer most often mistakes for extra words.
     pre_roll_ms: int = 120
     pause_fed_ms: int = 90  # of each pause, this much reaches the recognizer; the rest is skipped
+    # Voice this far below the command's loudest moment is other talk (a television across
+    # the room), not the speaker, and counts as silence for ending the command; 0: off.
+    other_talk_below_db: float = 10.0
 
 
 @dataclass(frozen=True)

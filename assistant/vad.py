@@ -9,10 +9,19 @@ Frames of a command reach the recognizer, but of each pause only the first
 `pause_fed_ms`: long near-silent stretches skew the recognizer's running normalisation.
 The semantic hook: when the pipeline judges the words so far a complete command, it calls
 `set_semantic_complete(True)` and a pause of only `semantic_silence_ms` ends the command.
+
+A room that talks on (a television, people across the room) never falls silent, so without
+more the command would run to `max_command_ms` and the recognizer would hear the room's
+words too. The person speaking to the assistant is nearly always the loudest voice: once a
+command is under way, voice more than `other_talk_below_db` below its loudest moment counts
+as silence towards `trailing_silence_ms`. Only there: the speaker's own weak sounds (the "s"
+of "lights") are as quiet, and counted as silence by the shorter semantic pause or by what
+of a pause is passed on, they were cut off ("turn off the kitchen light").
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +33,7 @@ from assistant.pcm import SAMPLE_RATE_HZ
 
 BLIP_FRAMES = 1  # a voiced run this short inside a pause is noise, not resumed speech
 NOISE_FLOOR_WINDOW_MS = 2000  # the noise floor is the quietest frame of this much audio
+LOUDEST_OVER_MS = 150  # the command's loudest moment: the most power over this much voice
 
 
 class EventKind(StrEnum):
@@ -93,6 +103,7 @@ class Endpointer:
         # unvoiced frame between syllables, deaf to isolated clicks.
         self._window = deque[bool](maxlen=2 * self._start_frames)
         self._preroll = deque[Frame](maxlen=max(1, c.pre_roll_ms // frame_ms))
+        self._voice = deque[float](maxlen=max(1, LOUDEST_OVER_MS // frame_ms))
         self.reset()
 
     def reset(self, timeout: bool = True) -> None:
@@ -106,8 +117,12 @@ class Endpointer:
         self._last_voiced_ms = 0
         self._silence_ms = 0
         self._voiced_run = 0
+        self._quiet_ms = 0  # like `_silence_ms`, with other talk counted as silence
+        self._loud_run = 0
         self._held: list[Frame] = []  # pause frames beyond pause_fed_ms, sent if speech resumes
         self._semantic = False
+        self._voice.clear()  # power of the command's last voiced frames
+        self._loudest_db = -math.inf
 
     @property
     def command_start_ms(self) -> int:
@@ -152,6 +167,8 @@ class Endpointer:
             self._last_voiced_ms = frame.end_ms
             self._silence_ms = 0
             self._voiced_run = 1
+            self._quiet_ms = 0
+            self._loud_run = 1
             return [VadEvent(EventKind.START, frame.end_ms, tuple(self._preroll))]
         if self._timeout and self._waited_ms >= self.config.no_speech_timeout_ms:
             self.state = State.ENDED
@@ -160,6 +177,20 @@ class Endpointer:
 
     def _in_command(self, frame: Frame, voiced: bool) -> list[VadEvent]:
         c = self.config
+        loud = voiced
+        if voiced and c.other_talk_below_db > 0:
+            if frame.input_level_dbfs < self._loudest_db - c.other_talk_below_db:
+                loud = False  # someone else, further away (or a weak sound of the speaker's)
+            else:
+                self._voice.append(10 ** (frame.input_level_dbfs / 10))
+                if len(self._voice) == self._voice.maxlen:
+                    self._loudest_db = max(self._loudest_db, 10 * math.log10(
+                        sum(self._voice) / len(self._voice)))
+        self._loud_run = self._loud_run + 1 if loud else 0
+        if loud and (self._quiet_ms == 0 or self._loud_run > BLIP_FRAMES):
+            self._quiet_ms = 0
+        else:
+            self._quiet_ms += self.frame_ms
         self._voiced_run = self._voiced_run + 1 if voiced else 0
         if voiced and (self._silence_ms == 0 or self._voiced_run > BLIP_FRAMES):
             self._silence_ms = 0
@@ -178,7 +209,7 @@ class Endpointer:
         length_ms = frame.end_ms - self._start_ms
         if self._semantic and self._silence_ms >= c.semantic_silence_ms:
             events.append(self._end(frame.end_ms, EndReason.SEMANTIC))
-        elif self._silence_ms >= c.trailing_silence_ms:
+        elif self._quiet_ms >= c.trailing_silence_ms:
             events.append(self._end(frame.end_ms, EndReason.SILENCE))
         elif length_ms >= c.max_command_ms:
             events.append(self._end(frame.end_ms, EndReason.MAX_LENGTH))

@@ -149,10 +149,15 @@ class NoiseBank:
 
 
 def mix(speech: Audio, bank: NoiseBank, noise: str, snr_db: float | None,
-        level_db: float = 0.0, pad_s: float = PAD_S) -> NDArray[np.int16]:
-    """Pads speech with noise on both sides and mixes it at `snr_db` over a noise floor."""
+        level_db: float = 0.0, pad_s: float = PAD_S,
+        after_s: float | None = None) -> NDArray[np.int16]:
+    """Pads speech with noise on both sides and mixes it at `snr_db` over a noise floor.
+
+    `after_s`: noise after the speech, if not `pad_s` (a room that goes on talking).
+    """
     pad = int(pad_s * SAMPLE_RATE_HZ)
-    voice = np.concatenate([np.zeros(pad), speech, np.zeros(pad)])
+    after = pad if after_s is None else int(after_s * SAMPLE_RATE_HZ)
+    voice = np.concatenate([np.zeros(pad), speech, np.zeros(after)])
     level = _db(SPEECH_DBFS)
     if np.any(speech):
         voice *= level / _active_rms(speech)
@@ -174,7 +179,7 @@ def write_wav(path: Path, samples: NDArray[np.int16]) -> None:
         w.writeframes(samples.astype("<i2").tobytes())
 
 
-def render(clips: Sequence[Clip], out_dir: Path, seed: int) -> None:
+def render(clips: Sequence[Clip], out_dir: Path, seed: int, after_s: float = PAD_S) -> None:
     """Synthesizes every clip into out_dir and writes out_dir/manifest.json."""
     _need("espeak-ng")
     _need("sox")
@@ -183,7 +188,8 @@ def render(clips: Sequence[Clip], out_dir: Path, seed: int) -> None:
     for clip in clips:
         speech = synth(clip.text, clip.voice, clip.speed_wpm) if clip.text else np.zeros(
             int(2.0 * SAMPLE_RATE_HZ))
-        write_wav(out_dir / clip.file, mix(speech, bank, clip.noise, clip.snr_db, clip.level_db))
+        write_wav(out_dir / clip.file, mix(speech, bank, clip.noise, clip.snr_db, clip.level_db,
+                                           after_s=after_s))
     manifest = [asdict(c) for c in clips]
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
@@ -445,6 +451,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--sentences", type=Path, required=True, help="one command per line")
     b.add_argument("--ood", type=Path, help="one out-of-domain sentence per line")
     b.add_argument("--per-snr", type=int, default=100)
+    b.add_argument("--after-s", type=float, default=PAD_S,
+                   help="seconds of noise after the speech (babble: a room that talks on)")
     sn = sub.add_parser("sentences", help="print random commands sampled from the skills")
     sn.add_argument("--config", type=Path, default=Path("config.yaml"))
     sn.add_argument("-n", type=int, default=200)
@@ -465,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.ood:
             ood = [s.strip() for s in args.ood.read_text().splitlines() if s.strip()]
             clips += bench_clips(ood, "ood", args.per_snr, rng, "ood")
-        render(clips, args.out, args.seed)
+        render(clips, args.out, args.seed, args.after_s)
     elif args.cmd == "sentences":
         lines = (OOD_SENTENCES if args.ood else
                  NATURAL_COMMANDS + sample_commands(args.config, args.n, args.seed))

@@ -20,7 +20,7 @@ import resource
 import sys
 import time
 import wave
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,9 @@ FINISH_MS: list[float] = []  # time from the endpoint to the final transcript, p
 COMMITTED: list[str] = []  # words passed on early (to the micro-LLM) for the current clip
 REVISED: list[str] = []  # clips whose final transcript changed a word passed on early
 STREAMED = [0, 0]  # commands with words passed on early; of them, heard (not rejected) at the end
+# Why each command ended (vad.EndReason): "stream_end" means the endpointer never heard the
+# speaker stop, only the file ending (in a room that talks on, `max_command_ms` later).
+ENDED: Counter[str] = Counter()
 
 
 def _finish(rec: Recognizer, path: Path | None = None) -> Transcript:
@@ -90,9 +93,11 @@ def recognize(path: Path, rec: Recognizer, audio: AudioConfig, vad: VadConfig,
                     rec.cancel()
                     started = False
                 elif e.kind is EventKind.END:
+                    ENDED[str(e.reason)] += 1
                     return _finish(rec, path), t_audio
         for e in ep.finish(int(t_audio * 1000)):
             if e.kind is EventKind.END and started:
+                ENDED[str(e.reason)] += 1
                 return _finish(rec, path), t_audio
     if started and not use_vad:
         return _finish(rec, path), t_audio
@@ -210,6 +215,9 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
     out["heard, with a passed-on word changed at the end"] = {
         "ok": len(REVISED), "n": STREAMED[1],
         "pct": round(100 * len(REVISED) / max(1, STREAMED[1]), 1)}
+    for reason, n in sorted(ENDED.items()):
+        out[f"commands ended by {reason}"] = {"ok": n, "n": sum(ENDED.values()),
+                                              "pct": round(100 * n / sum(ENDED.values()), 1)}
     out["rtf"] = round(decode_s / max(audio_s, 1e-9), 4)
     ordered = sorted(FINISH_MS) or [0.0]
     out["endpoint -> transcript ms p50"] = round(ordered[len(ordered) // 2], 2)

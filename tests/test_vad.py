@@ -10,7 +10,7 @@ import pytest
 from assistant.audio import WavSource
 from assistant.config import VadConfig
 from assistant.frontend import Frame, Frontend
-from assistant.vad import Endpointer, EventKind, VadEvent
+from assistant.vad import Endpointer, EndReason, EventKind, VadEvent
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
 SILENT = np.zeros(480, dtype=np.int16)
@@ -137,3 +137,66 @@ def test_a_five_minute_monologue_is_cut_into_bounded_commands() -> None:
     assert len(ends) >= 5 * 60 // 10 - 2
     assert all(e.speech_ms <= cfg.max_command_ms + 30 for e in ends)  # within a frame
     assert {e.reason.value for e in ends if e.reason} == {"max_length"}
+
+
+def levelled(pattern: str, config: VadConfig | None = None) -> list[str]:
+    """Like `run`, every frame voiced: "L" a loud one (-20 dBFS), "q" one 15 dB quieter."""
+    ep = Endpointer(config or VadConfig())
+    events: list[str] = []
+    for i, ch in enumerate(pattern.replace(" ", "")):
+        frame = Frame(SILENT, i, 30, input_level_dbfs=-20.0 if ch == "L" else -35.0)
+        for e in ep.process(frame, voiced=True):
+            record(e, i, events, [])
+    return events
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        # The speaker, then a television 15 dB quieter that talks on: the command ends as if
+        # it had fallen silent (600 ms after the last loud frame) ...
+        ("L" * 20 + "q" * 60, ["start@2", "end@39:silence"]),
+        # ... a quieter start is still the command's start, and a quiet moment inside it
+        # shorter than the trailing silence does not end it ...
+        ("q" * 10 + "L" * 10 + "q" * 10 + "L" * 10 + "q" * 30, ["start@2", "end@59:silence"]),
+        # ... and without the louder speaker, talk at one level is all voice (the cap ends it).
+        ("q" * 400, ["start@2", "end@333:max_length"]),
+    ],
+)
+def test_talk_much_quieter_than_the_speaker_ends_a_command(pattern: str,
+                                                          expected: list[str]) -> None:
+    assert levelled(pattern) == expected
+    # Switched off, voice is voice however quiet: the command stays open.
+    off = levelled(pattern, VadConfig(other_talk_below_db=0))
+    assert off == ["start@2"] or off == ["start@2", "end@333:max_length"]
+
+
+def test_a_room_that_talks_on_does_not_keep_a_real_command_open() -> None:
+    # A spoken command, and as it ends other talkers (the babble fixture, 10 dB below it)
+    # who go on for four seconds.
+    with WavSource(FIXTURES / "noise_babble.wav") as source:
+        babble = np.concatenate(list(source.chunks())).astype(float)
+    with WavSource(FIXTURES / "cmd_kitchen_off_us.wav") as source:
+        speech = np.concatenate(list(source.chunks())).astype(float)
+
+    def rms(x: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(x**2)))
+
+    talk = np.tile(babble, 3)[: 4 * 16000]
+    talk *= rms(speech[8000:-8000]) / rms(talk) * 10 ** (-10 / 20)
+    # The clip's last 400 ms of its own quiet noise give way to the talk.
+    samples = np.concatenate([speech[:-6400], talk]).astype(np.int16)
+
+    def ends(samples: np.ndarray, config: VadConfig) -> VadEvent:
+        frames = list(Frontend().frames([samples.astype(np.int16)]))
+        ep = Endpointer(config)
+        events = [e for f in frames for e in ep.process(f)] + ep.finish(frames[-1].end_ms)
+        return next(e for e in events if e.kind is EventKind.END)
+
+    alone = ends(speech, VadConfig())
+    end = ends(samples, VadConfig())
+    # It ends as the command alone does, after the usual trailing silence ...
+    assert end.reason is alone.reason is EndReason.SILENCE
+    assert end.time_ms <= alone.time_ms + 100
+    # ... where without the rule the other talk held it open to the end of the audio.
+    assert ends(samples, VadConfig(other_talk_below_db=0)).reason is EndReason.STREAM_END
