@@ -24,9 +24,9 @@ before and after a command. The search then explains their words as more command
 turn off the kitchen lights"), or lets them throw its start ("turn on the hallway light"
 heard as "will you dock hallway lights"). The person speaking to the assistant is nearly
 always the loudest voice, so when what was heard begins or ends with words much quieter than
-its loudest (`BACKGROUND_DB`, on the input level before gain control), the loud stretch alone
-is decoded once more and taken instead. If the whole was rejected, the loud stretch is taken
-only if it is all command, as for a new decoder's second pass.
+its loudest (`asr.other_talk_below_db`, on the input level before gain control), the loud
+stretch alone is decoded once more and taken instead. If the whole was rejected, the loud
+stretch is taken only if it is all command, as for a new decoder's second pass.
 """
 
 from __future__ import annotations
@@ -79,11 +79,10 @@ MIN_MS_PER_PHONE = 40
 # yeses took 66 ms per phone or more, while "no thanks" and "no don't" misheard as "go for
 # it" and "confirm" took 57 and 60.
 ANSWER_MIN_MS_PER_PHONE = 64
-# Words at the start or end of what was heard this much quieter than its loudest word are
-# other talk in the room (see the module's docstring), if they last at least
-# `BACKGROUND_MIN_MS`: a lone quiet phone at the end is more often the speaker's own last
-# consonant. The loud stretch decoded again keeps `BACKGROUND_MARGIN_MS` either side.
-BACKGROUND_DB = 10.0
+# Words at the start or end of what was heard `asr.other_talk_below_db` quieter than its
+# loudest word are other talk in the room (see the module's docstring), if they last at
+# least `BACKGROUND_MIN_MS`: a lone quiet phone at the end is more often the speaker's own
+# last consonant. The loud stretch decoded again keeps `BACKGROUND_MARGIN_MS` either side.
 BACKGROUND_MIN_MS = 150
 BACKGROUND_MARGIN_MS = 150
 TAIL_ENTRY = "AH"  # the one phone through which talk after a command enters the garbage
@@ -424,14 +423,14 @@ class Recognizer:
 
     def _loud_stretch(self, words: tuple[Word, ...]) -> tuple[int, int] | None:
         """Where the loud words are, if quieter ones (other talk) come before or after them."""
-        if len(words) < 2 or self._answering:
+        if len(words) < 2 or self._answering or self.config.other_talk_below_db <= 0:
             return None
         levels = []
         for w in words:
             span = self._levels[w.start_ms // FRAME_MS: w.end_ms // FRAME_MS]
             # A word past the audio (in the room tone `finish` adds) is as quiet as can be.
             levels.append(10 * math.log10(sum(span) / len(span) + 1e-10) if span else -100.0)
-        quiet = max(levels) - BACKGROUND_DB
+        quiet = max(levels) - self.config.other_talk_below_db
         first, end = 0, len(words)
         while levels[first] < quiet:
             first += 1

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from hassil import Intents
 
-from assistant import asr
 from assistant.asr import START_CMN, AsrConfig, Recognizer, Transcript
 from assistant.audio import WavSource
 from assistant.config import load_config
@@ -274,7 +273,7 @@ def test_quieter_talk_around_a_command_is_set_aside(
     assert abs(frames[0].start_ms + result.words[0].start_ms
                - (750 + alone[0].start_ms + first.start_ms)) <= 100
     # Heard as a whole, the other talk made the command out of grammar (or another one).
-    monkeypatch.setattr(asr, "BACKGROUND_DB", 1000.0)
+    monkeypatch.setattr(recognizer, "config", AsrConfig(other_talk_below_db=0))
     assert plain(hear().text) != plain(MANIFEST[name]["text"])
 
 
