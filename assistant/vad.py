@@ -14,9 +14,9 @@ A room that talks on (a television, people across the room) never falls silent, 
 more the command would run to `max_command_ms` and the recognizer would hear the room's
 words too. The person speaking to the assistant is nearly always the loudest voice: once a
 command is under way, voice more than `other_talk_below_db` below its loudest moment counts
-as silence towards `trailing_silence_ms`. Only there: the speaker's own weak sounds (the "s"
-of "lights") are as quiet, and counted as silence by the shorter semantic pause or by what
-of a pause is passed on, they were cut off ("turn off the kitchen light").
+as silence towards `trailing_silence_ms`, and only there: the speaker's own weak sounds (the
+"s" of "lights") are as quiet, and when they also counted for the shorter semantic pause and
+for how much of a pause is passed on, they were cut off ("turn off the kitchen light").
 """
 
 from __future__ import annotations
