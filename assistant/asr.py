@@ -385,8 +385,11 @@ class Recognizer:
         self._decode_s += time.perf_counter() - t0
         return replace(result, decode_ms=1000 * self._decode_s)
 
-    def _result(self) -> Transcript:
-        """The transcript of the utterance just ended (`decode_ms` left for the caller)."""
+    def _result(self, find_loud: bool = True) -> Transcript:
+        """The transcript of the utterance just ended (`decode_ms` left for the caller).
+
+        `find_loud`: also note in `_loud` where the loud words are if quieter talk is around.
+        """
         hyp = self._decoder.hyp()
         if hyp is None or not hyp.hypstr.strip():
             return Transcript("", rejected=True, reason="nothing recognized",
@@ -394,7 +397,7 @@ class Recognizer:
         words = tuple(Word(base, s.start_frame * FRAME_MS, (s.end_frame + 1) * FRAME_MS)
                       for s in self._decoder.seg()
                       if not _filler(base := s.word.split("(", 1)[0]))
-        self._loud = self._loud_stretch(words)
+        self._loud = self._loud_stretch(words) if find_loud else None
         heard = tuple(w for w in words if not w.text.startswith(GARBAGE_PREFIX))
         garbage_ms = sum(w.end_ms - w.start_ms for w in words) - sum(
             w.end_ms - w.start_ms for w in heard)
@@ -452,9 +455,7 @@ class Recognizer:
         self._decoder.process_raw(audio)
         self._decoder.process_raw(_ROOM_TONE)
         self._decoder.end_utt()
-        saved, self._levels = self._levels, []  # no loud stretch inside the loud stretch
-        again = self._result()
-        self._levels = saved
+        again = self._result(find_loud=False)
         log.debug("other talk around the command: %r -> %r", result.text, again.text)
         if result.rejected and (again.rejected or again.garbage_ms):
             return result  # rejected as a whole: the loud stretch must be all command
