@@ -97,6 +97,10 @@ class SiteRecognizer:
     def feed(self, frames: Iterable[Frame]) -> list[str]:
         return self._shared.recognizer.feed(frames) if self.holding else []
 
+    @property
+    def committed(self) -> list[str]:
+        return self._shared.recognizer.committed if self.holding else []
+
     def finish(self) -> Transcript:
         if not self.holding:
             return Transcript("", reason="nothing recognized")

@@ -52,6 +52,8 @@ class CommandRecognizer(Protocol):
 
     def start(self, answering: bool = False) -> None: ...
     def feed(self, frames: Iterable[Frame]) -> list[str]: ...
+    @property
+    def committed(self) -> list[str]: ...
     def finish(self) -> Transcript: ...
     def cancel(self) -> None: ...
 
@@ -164,10 +166,13 @@ class VoiceLoop:
         return command
 
     def _feed(self, command: _Command, frames: Iterable[Frame]) -> None:
-        words = self.recognizer.feed(frames)
-        if words and command.session is not None:
-            command.words += words
-            command.session.feed_words(words)
+        self.recognizer.feed(frames)
+        committed = self.recognizer.committed
+        if committed != command.words and command.session is not None:
+            # Usually more words; fewer or others when the recognizer started again at
+            # louder speech, the earlier words being other talk in the room.
+            command.session.update(committed, final=True)
+            command.words = committed
         # The endpointer may stop after a short pause once the words make a whole command.
         complete = (command.session is not None and bool(command.words)
                     and bool(command.session.is_complete()))

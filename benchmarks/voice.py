@@ -50,12 +50,14 @@ STREAMED = [0, 0]  # commands with words passed on early; of them, heard (not re
 # Why each command ended (vad.EndReason): "stream_end" means the endpointer never heard the
 # speaker stop, only the file ending (in a room that talks on, `max_command_ms` later).
 ENDED: Counter[str] = Counter()
+PASSES: Counter[int] = Counter()  # decodes at the end of each command (2: loud stretch again)
 
 
 def _finish(rec: Recognizer, path: Path | None = None) -> Transcript:
     t0 = time.perf_counter()
     tr = rec.finish()
     FINISH_MS.append(1000 * (time.perf_counter() - t0))
+    PASSES[tr.passes] += 1
     if path is not None and COMMITTED:
         STREAMED[0] += 1
         STREAMED[1] += bool(tr.text)
@@ -80,7 +82,8 @@ def recognize(path: Path, rec: Recognizer, audio: AudioConfig, vad: VadConfig,
                 if not started:
                     rec.start()
                     started = True
-                COMMITTED.extend(rec.feed([frame]))
+                rec.feed([frame])
+                COMMITTED[:] = rec.committed
                 continue
             for e in ep.process(frame):
                 if e.kind is EventKind.START:
@@ -88,7 +91,8 @@ def recognize(path: Path, rec: Recognizer, audio: AudioConfig, vad: VadConfig,
                     started = True
                     COMMITTED.clear()
                 if e.kind in (EventKind.START, EventKind.AUDIO) and started:
-                    COMMITTED.extend(rec.feed(e.frames))
+                    rec.feed(e.frames)
+                    COMMITTED[:] = rec.committed
                 elif e.kind is EventKind.CANCEL:
                     rec.cancel()
                     started = False
@@ -218,6 +222,10 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
     for reason, n in sorted(ENDED.items()):
         out[f"commands ended by {reason}"] = {"ok": n, "n": sum(ENDED.values()),
                                               "pct": round(100 * n / sum(ENDED.values()), 1)}
+    out["commands decoded again at the end"] = {
+        "ok": sum(n for k, n in PASSES.items() if k > 1), "n": sum(PASSES.values()),
+        "pct": round(100 * sum(n for k, n in PASSES.items() if k > 1)
+                     / max(1, sum(PASSES.values())), 1)}
     out["rtf"] = round(decode_s / max(audio_s, 1e-9), 4)
     ordered = sorted(FINISH_MS) or [0.0]
     out["endpoint -> transcript ms p50"] = round(ordered[len(ordered) // 2], 2)

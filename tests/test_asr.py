@@ -171,9 +171,9 @@ def heard(recognizer: Recognizer, name: str, step: int = 3) -> tuple[Transcript,
     """Feeds a fixture's command frames 90 ms at a time, as a live source would."""
     frames = command_frames(name)
     recognizer.start()
-    committed: list[str] = []
     for i in range(0, len(frames), step):
-        committed += recognizer.feed(frames[i : i + step])
+        recognizer.feed(frames[i : i + step])
+    committed = recognizer.committed
     return recognizer.finish(), committed
 
 
@@ -275,6 +275,37 @@ def test_quieter_talk_around_a_command_is_set_aside(
     # Heard as a whole, the other talk made the command out of grammar (or another one).
     monkeypatch.setattr(recognizer, "config", AsrConfig(other_talk_below_db=0))
     assert plain(hear().text) != plain(MANIFEST[name]["text"])
+
+
+@pytest.mark.parametrize("name, other", [("cmd_hallway_on.wav", "ood_train.wav"),
+                                         ("cmd_kitchen_off_us.wav", "ood_garden.wav")])
+def test_quieter_talk_around_a_command_live_costs_no_second_decode(
+        recognizer: Recognizer, name: str, other: str) -> None:
+    # The same room, fed as a live source delivers it (90 ms at a time), after a command
+    # heard alone (a settled mean, as in use). Where the level jumps, the search starts
+    # again, so the command's words are passed on (to the micro-LLM, for semantic
+    # endpointing) before it ends; the talk after it is held back and never decoded. No
+    # second decode is left for the end, where it would delay the action.
+    talk = samples(other).astype(float) * 10 ** (-15 / 20)
+    mixed = np.concatenate([talk[-12000:], samples(name), talk[:16000]]).astype(np.int16)
+    frames = command_frames(mixed)
+    recognizer.restore_cmn(",".join(f"{v:g}" for v in START_CMN))
+    assert not feed_all(recognizer, command_frames("cmd_living_room_on.wav")).rejected
+    recognizer.start()
+    for i in range(0, len(frames), 3):
+        recognizer.feed(frames[i : i + 3])
+    committed = recognizer.committed
+    result = recognizer.finish()
+    assert plain(result.text) == plain(MANIFEST[name]["text"]), result
+    assert result.passes == 1
+    # What was passed on begins with the command, not with the talk before it (a later
+    # word may still change at the end, as it may without other talk).
+    assert committed and committed[0] == result.text.split()[0], committed
+    # The words' times still count from the first frame fed, not from the new start.
+    alone = command_frames(name)
+    first = feed_all(recognizer, alone).words[0]
+    assert abs(frames[0].start_ms + result.words[0].start_ms
+               - (750 + alone[0].start_ms + first.start_ms)) <= 100
 
 
 def test_an_answer_is_searched_among_the_answers_only(home_graph: WordGraph) -> None:
