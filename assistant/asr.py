@@ -399,8 +399,14 @@ class Recognizer:
             return False
         log.debug("louder speech at %d ms, after %d ms of talk: decoded from there",
                   start_ms + BACKGROUND_MARGIN_MS, talk)
-        # The cepstral mean is measured again, on the louder speech: ending the search moved
-        # it towards the other talk's.
+        self._start_again(start_ms, upto)
+        return True
+
+    def _start_again(self, start_ms: int, upto: int) -> None:
+        """Decodes `_audio[:upto]` again from `start_ms`, as a new search."""
+        # With the cepstral mean from before the command: ending the search moved it towards
+        # the other talk's, and measuring it again on the little loud speech there is yet
+        # made it worse (see docs/benchmarks.md).
         self._decoder.end_utt()
         self._decoder.set_cmn(self._cmn_before)
         self._decoder.start_utt()
@@ -411,7 +417,6 @@ class Recognizer:
         self._quiet_run_ms = self._loud_run_ms = 0
         self._history = []
         self._committed = []
-        return True
 
     def _warm_up(self) -> None:
         """Measures the cepstral mean on the first speech, then decodes it all with that mean."""

@@ -179,9 +179,9 @@ class AsrConfig:
     # Adaptation of the acoustic model to this household's voices and microphone, written by
     # `assistant adapt`; None = the model as shipped.
     adaptation: str | None = None
-    # Words this far below the loudest of a command, before or after it, are other talk (a
-    # television): the loud stretch alone is decoded again, which takes a little longer.
-    # 0 = off.
+    # Talk this far below the loudest of a command, before or after it, is other talk (a
+    # television): set aside while the command is spoken, or by decoding the loud stretch
+    # again at its end (see asr.py). 0 = off.
     other_talk_below_db: float = 10.0
 
 
