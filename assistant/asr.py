@@ -30,10 +30,11 @@ stretch is taken only if it is all command, as for a new decoder's second pass.
 
 That second decode runs after the endpoint, where it delays the action, so most of it is
 done while the command is spoken. Where the level jumps that much above all that came
-before, after talk, the search starts again from just before the jump (`_restart`). Quiet
-audio after the loud part is held back (`_hold_or_decode`); the speaker going on releases
-it, and what is still held at the end is never decoded. The decode at the end is left for
-what level alone did not show while streaming: words, as a whole, quieter than the loudest.
+before, after talk, the search starts again from just before the jump (`_restart`); so it
+does where the partial hypothesis begins with such quieter words (`_quiet_words_first`).
+Quiet audio after the loud part is held back (`_hold_or_decode`); the speaker going on
+releases it, and what is still held at the end is never decoded. The decode at the end is
+left for what streaming did not show.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ BACKGROUND_MARGIN_MS = 150
 # `BACKGROUND_MARGIN_MS`, and decoded only if the speaker goes on (a loud run of at least
 # `RESUME_MS`): what is still held when the command ends is other talk, never decoded.
 RESUME_MS = 30
-MAX_RESTARTS = 2  # new starts of the search per command (each decodes ~300 ms again)
+MAX_RESTARTS = 2  # new starts of the search per command (each decodes part of it again)
+WORDS_CHECK_MS = 150  # how often the partial's words are looked at for quieter ones first
 TAIL_ENTRY = "AH"  # the one phone through which talk after a command enters the garbage
 SILENCE_WORD = "<sil>"  # the acoustic model's silence, as the word that ends a command
 
@@ -305,6 +307,7 @@ class Recognizer:
         self._loudest_before = 0.0  # ... up to 150 ms ago
         self._offset_ms = 0  # where the search's audio starts (`_restart`)
         self._restarts = 0
+        self._checked_ms = 0
         self._held: list[bytes] = []  # quiet audio not yet decoded (`RESUME_MS`)
         self._quiet_run_ms = 0
         self._loud_run_ms = 0
@@ -343,8 +346,25 @@ class Recognizer:
             for i, (f, b) in enumerate(zip(frames, pcm, strict=True)):
                 at_ms += len(b) // 32
                 self._hold_or_decode(f, b, first + i + 1, at_ms)
+            if self._fed_ms - self._checked_ms >= WORDS_CHECK_MS:
+                self._checked_ms = self._fed_ms
+                self._quiet_words_first()
         self._decode_s += time.perf_counter() - t0
         return self._commit()
+
+    def _quiet_words_first(self) -> None:
+        """Starts the search again at the loud words if the partial's first are quieter."""
+        if (self.config.other_talk_below_db <= 0 or self._answering
+                or self._restarts >= MAX_RESTARTS or self._held):
+            return
+        at = self._offset_ms
+        words = tuple(Word(s.word, at + s.start_frame * FRAME_MS, at + (s.end_frame + 1) * FRAME_MS)
+                      for s in self._decoder.seg() if not _filler(s.word.split("(", 1)[0]))
+        stretch = self._loud_stretch(words)
+        if stretch is None or stretch[0] - at < BACKGROUND_MIN_MS:
+            return
+        log.debug("quieter words before %d ms: decoded from there", stretch[0])
+        self._start_again(stretch[0], len(self._audio))
 
     def _hold_or_decode(self, frame: Frame, pcm: bytes, upto: int, at_ms: int) -> None:
         """Decodes a frame, unless it belongs to quiet audio after the loud part (held).
