@@ -357,11 +357,8 @@ class Recognizer:
         if (self.config.other_talk_below_db <= 0 or self._answering
                 or self._restarts >= MAX_RESTARTS or self._held):
             return
-        at = self._offset_ms
-        words = tuple(Word(s.word, at + s.start_frame * FRAME_MS, at + (s.end_frame + 1) * FRAME_MS)
-                      for s in self._decoder.seg() if not _filler(s.word.split("(", 1)[0]))
-        stretch = self._loud_stretch(words)
-        if stretch is None or stretch[0] - at < BACKGROUND_MIN_MS:
+        stretch = self._loud_stretch(self._heard_words())
+        if stretch is None or stretch[0] - self._offset_ms < BACKGROUND_MIN_MS:
             return
         log.debug("quieter words before %d ms: decoded from there", stretch[0])
         self._start_again(stretch[0], len(self._audio))
@@ -522,10 +519,7 @@ class Recognizer:
         if hyp is None or not hyp.hypstr.strip():
             return Transcript("", rejected=True, reason="nothing recognized",
                               audio_ms=self._fed_ms)
-        at = self._offset_ms
-        words = tuple(Word(base, at + s.start_frame * FRAME_MS, at + (s.end_frame + 1) * FRAME_MS)
-                      for s in self._decoder.seg()
-                      if not _filler(base := s.word.split("(", 1)[0]))
+        words = self._heard_words()
         self._loud = self._loud_stretch(words) if find_loud else None
         heard = tuple(w for w in words if not w.text.startswith(GARBAGE_PREFIX))
         garbage_ms = sum(w.end_ms - w.start_ms for w in words) - sum(
@@ -552,6 +546,13 @@ class Recognizer:
             return rejected("unclear answer")
         text = " ".join(w.text for w in heard)
         return Transcript(text, heard, audio_ms=self._fed_ms, garbage_ms=garbage_ms)
+
+    def _heard_words(self) -> tuple[Word, ...]:
+        """The words (and garbage) of the hypothesis so far, timed from the first frame fed."""
+        at = self._offset_ms
+        return tuple(Word(base, at + s.start_frame * FRAME_MS, at + (s.end_frame + 1) * FRAME_MS)
+                     for s in self._decoder.seg()
+                     if not _filler(base := s.word.split("(", 1)[0]))
 
     def _loud_stretch(self, words: tuple[Word, ...]) -> tuple[int, int] | None:
         """Where the loud words are, if quieter ones (other talk) come before or after them."""
