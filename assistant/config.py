@@ -138,6 +138,9 @@ class WakeConfig:
     # Check each detection by decoding its audio again against "anything else": far fewer
     # false wakes, so the detector can be keener.
     verify: bool = True
+    # A detection the check turned down (loud noise): listen to what follows without a
+    # sound, and act only if it is plainly a command; anything else is dropped unheard.
+    listen_when_unsure: bool = True
     follow_up_window_ms: int = 8000  # after a reply, listen again without a wake phrase
 
 

@@ -175,6 +175,25 @@ class Assistant:
             log.warning("could not handle %r: %s", text, exc)
             return error_outcome(text, exc, kwargs.get("source", "text"))
 
+    def not_plainly_a_command(self, text: str) -> str | None:
+        """Why these words are not to be acted on without a sure wake phrase, or None.
+
+        Plainly a command: understood as such without the previous command (no follow-up
+        such as "and the kitchen too") and not an answer to a question ("yes", "cancel"),
+        which talk on a television must never give. Nothing is published or remembered.
+        """
+        with self._understand_lock:
+            parse = self.understanding.understand(text)
+        with self._lock:
+            states = dict(self.states)
+        mapped = self.mapper.map(parse, states, utterance=text,
+                                 site_area=self.config.site_areas.get(self.site_id))
+        if mapped.status is Status.REJECTED:
+            return mapped.reason or "not understood"
+        if mapped.control is not None:
+            return f"an answer ({mapped.control.value})"
+        return None
+
     def handle_text(self, text: str, *, source: str = "text", wav: str | None = None,
                     heard: str | None = None, timings_ms: dict[str, float] | None = None,
                     session_id: str | None = None, request_id: str | None = None) -> Outcome:

@@ -33,6 +33,9 @@ from assistant.vad import Endpointer, EventKind, VadEvent
 
 log = logging.getLogger(__name__)
 
+# After an unsure wake phrase, the command must begin this soon: said in one breath with
+# the phrase, as no sound invited the user to go on.
+UNSURE_WAIT_MS = 2000
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "packaging" / "samples"
 
 
@@ -78,6 +81,13 @@ class VoiceLoop:
         # Woken by the wake phrase, not listening on after a reply: a question that still
         # waits is not what the user is answering then, so the whole grammar is searched.
         self._woken = False
+        # Woken by a phrase the wake check turned down (wake.py): what follows is acted on
+        # only if it is plainly a command, and otherwise dropped without a sound.
+        self._unsure = False
+        self._dropped = False  # the command just ended was dropped so
+        self.wakes = 0  # wake phrases heard (for benchmarks)
+        self.unsure_wakes = 0  # of which unsure, and of those, commands taken
+        self.unsure_taken = 0
         self.muted_frames = 0  # heard from a microphone while this board played a sound
         if assistant.link is not None and toggles:
             assistant.link.subscribe(hermes.HOTWORD_TOGGLE_ON_TOPIC, self._on_toggle)
@@ -107,13 +117,29 @@ class VoiceLoop:
                 # (the reply may well name a device: "turning off the kitchen lights").
                 self.muted_frames += 1
                 continue
-            if frame.end_ms > awake_until_ms and command is None:
-                # Asleep: only the wake phrase matters.
-                if self.wake is not None and self.listening and self.wake.process(frame):
+            asleep = frame.end_ms > awake_until_ms and command is None
+            if asleep:
+                self._unsure = False
+            if (asleep or self._unsure) and self.wake is not None and self.listening:
+                # Asleep, only the wake phrase matters. After an unsure one it still counts:
+                # a television that keeps such listening busy must not hide the user's.
+                if self.wake.process(frame):
+                    if command is not None:
+                        self.recognizer.cancel()
+                        command = None
                     awake_until_ms = frame.end_ms + self.config.vad.no_speech_timeout_ms
                     self._woken = True
+                    self._unsure = False
                     self._woke()
                     endpointer.reset(timeout=False)
+                    continue
+                if asleep and self.wake.unsure and self.config.wake.listen_when_unsure:
+                    awake_until_ms = frame.end_ms + UNSURE_WAIT_MS
+                    self._woken = self._unsure = True
+                    self.unsure_wakes += 1
+                    endpointer.reset(timeout=False)
+                    continue
+            if asleep:
                 continue
             if command is not None and self.config.debug_capture.enabled:
                 command.frames.append(frame)
@@ -122,15 +148,19 @@ class VoiceLoop:
                 if event.kind in (EventKind.END, EventKind.TIMEOUT):
                     endpointer.reset(timeout=False)
                 if event.kind is EventKind.END and self.wake is not None:
-                    # A follow-up ("yes", a retry) needs no second wake phrase.
-                    awake_until_ms = event.time_ms + self.config.wake.follow_up_window_ms
-                    self._woken = False
+                    # A follow-up ("yes", a retry) needs no second wake phrase; after an
+                    # unsure phrase whose words were dropped, back to sleep.
+                    awake_until_ms = (-1 if self._dropped else
+                                      event.time_ms + self.config.wake.follow_up_window_ms)
+                    self._woken = self._unsure = self._dropped = False
         for event in endpointer.finish(last_ms):
             command = self._on_event(event, command, outcomes, wav)
         return outcomes
 
-    def _woke(self) -> None:
-        self.feedback.event("wake")
+    def _woke(self, sound: bool = True) -> None:
+        self.wakes += 1
+        if sound:
+            self.feedback.event("wake")
         if self.assistant.link is not None:
             self.assistant.link.publish([hermes.hotword_detected_message(
                 _wake_id(self.config), self.assistant.site_id)], durable=False)
@@ -159,6 +189,9 @@ class VoiceLoop:
             transcript = self.recognizer.finish()
             outcome = self._outcome(transcript, event, decided, wav, command.answering)
             self._capture(command)
+            if outcome is None:
+                self._dropped = True
+                return None
             outcomes.append(outcome)
             if self.on_outcome is not None:
                 self.on_outcome(outcome)
@@ -179,7 +212,13 @@ class VoiceLoop:
         self._endpointer.set_semantic_complete(complete)
 
     def _outcome(self, transcript: Transcript, event: VadEvent, decided: float,
-                 wav: str | None, answering: bool = False) -> Outcome:
+                 wav: str | None, answering: bool = False) -> Outcome | None:
+        """The command's outcome, published; None when dropped after an unsure wake phrase."""
+        if self._unsure and (transcript.rejected or not transcript.text
+                             or transcript.garbage_ms > 0):
+            log.info("unsure wake phrase, then %s: dropped",
+                     transcript.reason or f"'{transcript.text}' with other sounds")
+            return None
         # Silence heard after the last word before the command was closed: the endpoint cost.
         start_ms = self._endpointer.command_start_ms
         timings = {"asr": transcript.decode_ms,
@@ -192,6 +231,13 @@ class VoiceLoop:
                 speech += " Please say yes or no."
             return Outcome(input="", source="audio", status=Status.REJECTED, reason=reason,
                            heard="", wav=wav, speech=speech, timings_ms=timings)
+        if self._unsure:
+            why = self.assistant.not_plainly_a_command(transcript.text)
+            if why is not None:
+                log.info("unsure wake phrase, then '%s' (%s): dropped", transcript.text, why)
+                return None
+            self.unsure_taken += 1
+            self._woke(sound=False)
         if self.assistant.link is not None:
             self.assistant.link.publish([hermes.text_captured_message(
                 transcript.text, 1.0, transcript.audio_ms / 1000, self.assistant.site_id)],

@@ -247,6 +247,9 @@ FIXTURES = [
     Clip("confirm_garage.wav", "open the garage door", "en-us", 150, "pink", 20.0),
     Clip("confirm_yes_please.wav", "yes please", "en-us+m3", 150, "pink", 20.0),
     Clip("confirm_yes.wav", "yes", "en-gb", 150, "hum", 20.0),
+    # the wake phrase in loud noise, where its check turns it down: the command still counts
+    Clip("wake_hallway_5db.wav", "hey house, turn on the hallway light", "en-us", 150, "pink",
+         5.0, kind="wake"),
 ]
 
 

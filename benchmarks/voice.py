@@ -9,7 +9,7 @@ would. Prints one table; `--json` also writes the figures.
     python benchmarks/make_speech.py bench --out var/speech/bench --sentences var/speech/cmds.txt \\
         --ood var/speech/ood.txt --per-snr 100
     python benchmarks/voice.py asr var/speech/bench [--actions] [--transcripts FILE]
-    python benchmarks/voice.py wake var/speech/long.wav var/speech/bench
+    python benchmarks/voice.py wake var/speech/long.wav var/speech/bench [--loop]
 """
 
 from __future__ import annotations
@@ -244,6 +244,8 @@ def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.wake import WakeDetector
 
     cfg = load_config(args.config)
+    if args.loop:
+        return bench_wake_loop(args, cfg)
     out: dict[str, Any] = {}
     for sens in args.sensitivity:
         det = WakeDetector(replace(cfg.wake, sensitivity=sens), adapted=(
@@ -273,6 +275,76 @@ def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
         row["false wakes per hour"] = round(false / (seconds / 3600), 2)
         row["listening cpu % of one core (frontend + wake)"] = round(100 * cpu / seconds, 1)
         out[f"sensitivity {sens:g}"] = row
+    return out
+
+
+def bench_wake_loop(args: argparse.Namespace, cfg: Config) -> dict[str, Any]:
+    """The same clips and speech through the service's voice loop, as a user meets it: a
+    clip is a hit when the assistant woke (a sure wake phrase) or acted on the command after
+    an unsure one (`wake.listen_when_unsure`); in the unrelated speech, each such is a false
+    wake, and every action done is counted too."""
+    from assistant.pipeline import Assistant
+    from assistant.voice import VoiceLoop
+
+    if args.adaptation:
+        cfg = replace(cfg, asr=replace(cfg.asr, adaptation=str(args.adaptation.resolve())))
+    judge = ActionJudge(cfg)
+    out: dict[str, Any] = {}
+    for sens in args.sensitivity:
+        c = replace(cfg, wake=replace(cfg.wake, sensitivity=sens,
+                                      listen_when_unsure=not args.sure_only))
+        assistant = Assistant(c, publish=False)
+        loop = VoiceLoop(assistant, c, wake=True)
+        assert loop.wake is not None
+        manifest = json.loads((args.set / "manifest.json").read_text())
+        hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        right = Counter()
+        unsure = Counter()
+        for clip in manifest:
+            loop.wake.reset()
+            assistant.forget()
+            wakes, taken = loop.wakes, loop.unsure_taken
+            with WavSource(args.set / clip["file"]) as source:
+                outcomes = loop.run(source, wav=clip["file"])
+            key = f"hits @ {clip['snr_db']:g} dB"
+            woke = loop.wakes > wakes
+            hits[key][0] += woke
+            hits[key][1] += 1
+            unsure[key] += loop.unsure_taken > taken
+            ref = clip["text"].split(",", 1)[1].strip()
+            right[key] += woke and any(judge.same(ref, o.heard or "") for o in outcomes)
+            if args.verbose and not woke:
+                print(f"missed {clip['file']} {clip['snr_db']:g} dB {clip['voice']} "
+                      f"{clip['noise']}: {ref}", file=sys.stderr)
+        loop.wake.reset()
+        assistant.forget()
+        wakes, unsure_wakes, taken = loop.wakes, loop.unsure_wakes, loop.unsure_taken
+        t0 = time.process_time()
+        with WavSource(args.long) as source:
+            outcomes = loop.run(source, wav=str(args.long))
+        cpu = time.process_time() - t0
+        with wave.open(str(args.long)) as w:
+            hours = w.getnframes() / w.getframerate() / 3600
+        acted = [o for o in outcomes if o.actions and any(a.targets for a in o.actions)]
+        if args.verbose:
+            for o in acted:
+                print(f"acted in unrelated speech: {o.heard}", file=sys.stderr)
+        row: dict[str, Any] = {k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / v[1], 1)}
+                               for k, v in sorted(hits.items())}
+        for k, v in sorted(hits.items()):
+            row[k.replace("hits", "of which after an unsure phrase")] = unsure[k]
+            row[k.replace("hits", "woken, right action")] = {
+                "ok": right[k], "n": v[1], "pct": round(100 * right[k] / v[1], 1)}
+        row["false wakes per hour"] = round((loop.wakes - wakes) / hours, 2)
+        row["unsure phrases per hour of unrelated speech"] = round(
+            (loop.unsure_wakes - unsure_wakes) / hours, 1)
+        row["of which taken as commands, per hour"] = round(
+            (loop.unsure_taken - taken) / hours, 2)
+        row["actions done per hour of unrelated speech"] = round(len(acted) / hours, 2)
+        row["cpu % of one core over the unrelated speech"] = round(
+            100 * cpu / (hours * 3600), 1)
+        out[f"sensitivity {sens:g}"] = row
+        assistant.close()
     return out
 
 
@@ -421,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--sensitivity", type=float, nargs="+", default=[0.5])
     w.add_argument("--adaptation", type=Path, default=None,
                    help="an acoustic adaptation written by `assistant adapt`")
+    w.add_argument("--loop", action="store_true",
+                   help="through the whole voice loop: a hit is the assistant woken or "
+                        "acting; slower")
+    w.add_argument("--sure-only", action="store_true",
+                   help="with --loop: wake.listen_when_unsure off")
     c = sub.add_parser("confirm", help="background speech answering a pending confirmation")
     c.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
     c.add_argument("--risky", default="unlock the front door",

@@ -109,6 +109,26 @@ def test_a_new_command_drops_an_unanswered_question(make: Make, listen: Any) -> 
     assert drain(heard, 0.5) == []
 
 
+def test_whether_words_are_plainly_a_command_is_judged_without_acting(make: Make,
+                                                                     listen: Any) -> None:
+    # After an unsure wake phrase, only a plain command may act: never an answer to the
+    # waiting question (a television saying "yes"), nor a follow-up of the last command.
+    heard = listen(["zigbee2mqtt/#", "hermes/#"])
+    assistant = make()
+    assistant.handle_text("open the garage door")
+    assistant.handle_text("unlock the front door")  # the question that waits now
+    drain(heard, 0.3)
+    assert assistant.not_plainly_a_command("yes please") == "an answer (confirm)"
+    assert assistant.not_plainly_a_command("never mind") == "an answer (nevermind)"
+    assert assistant.not_plainly_a_command("and the hallway too") is not None
+    assert assistant.not_plainly_a_command("the weather looks mild tomorrow") is not None
+    assert assistant.not_plainly_a_command("turn on the hallway light") is None
+    assert assistant.not_plainly_a_command("open the garage door") is None  # asks first
+    assert drain(heard, 0.5) == []  # judged, not done
+    assert assistant.waiting_for_yes
+    assert assistant.handle_text("yes").actions[0].targets == ("lock.front_door",)
+
+
 def test_reported_states_answer_questions(make: Make, broker: Any) -> None:
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion

@@ -80,3 +80,14 @@ def test_the_check_turns_down_look_alikes_the_keen_search_wakes_on() -> None:
 def test_the_check_lets_the_phrase_through() -> None:
     det = WakeDetector(WakeConfig(sensitivity=0.9))
     assert len(detections(det, frames("wake_hallway_on.wav"))) == 1
+
+
+def test_a_phrase_the_check_turns_down_in_loud_noise_is_reported_unsure() -> None:
+    # "hey house, turn on the hallway light" at 5 dB SNR: the search hears the phrase, the
+    # check does not confirm it. That is no wake, but the voice loop may listen on.
+    stream = frames("wake_hallway_5db.wav")
+    det = WakeDetector(WakeConfig())
+    unsure = [f.end_ms for f in stream if not det.process(f) and det.unsure]
+    assert detections(WakeDetector(WakeConfig()), stream) == []
+    assert len(unsure) == 1 and 700 <= unsure[0] <= 1900
+    assert detections(WakeDetector(WakeConfig(verify=False)), stream) == unsure
