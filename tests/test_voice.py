@@ -329,3 +329,17 @@ def test_after_an_unsure_wake_phrase_an_answer_or_talk_is_dropped_unheard(
             assert loop.run(source) == [], tail
         assert (loop.wakes, loop.unsure_wakes, loop.unsure_taken) == (0, 1, 0), tail
     assert assistant.waiting_for_yes
+
+
+def test_a_sure_wake_phrase_while_listening_after_an_unsure_one_starts_afresh(
+        engine_free_config: Config, tmp_path: Path) -> None:
+    # Talk after a doubtful "hey house" keeps the loop listening; the user's own clear
+    # "hey house, turn on the hallway light" said meanwhile must not be lost in it.
+    assistant = Assistant(engine_free_config, publish=False)
+    loop = VoiceLoop(assistant, engine_free_config, wake=True)
+    clip = _after_the_unsure_phrase("wake_hallway_on.wav", tmp_path / "twice.wav")
+    with WavSource(clip) as source:
+        outcomes = loop.run(source)
+    assert (loop.wakes, loop.unsure_wakes, loop.unsure_taken) == (1, 1, 0)
+    assert [(o.status, [a.targets for a in o.actions]) for o in outcomes] == [
+        (Status.OK, [("light.hallway",)])], outcomes
