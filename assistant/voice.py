@@ -148,10 +148,14 @@ class VoiceLoop:
                 if event.kind in (EventKind.END, EventKind.TIMEOUT):
                     endpointer.reset(timeout=False)
                 if event.kind is EventKind.END and self.wake is not None:
-                    # A follow-up ("yes", a retry) needs no second wake phrase; after an
-                    # unsure phrase whose words were dropped, back to sleep.
-                    awake_until_ms = (-1 if self._dropped else
-                                      event.time_ms + self.config.wake.follow_up_window_ms)
+                    # One follow-up ("yes", a retry, "and the hallway too") needs no second
+                    # wake phrase; a command heard that way opens no further window unless a
+                    # question waits, or one false wake before a television would chain
+                    # its talk into command after command. After an unsure phrase whose
+                    # words were dropped, back to sleep.
+                    again = not self._dropped and (self._woken or self.assistant.waiting_for_yes)
+                    awake_until_ms = (event.time_ms + self.config.wake.follow_up_window_ms
+                                      if again else -1)
                     self._woken = self._unsure = self._dropped = False
         for event in endpointer.finish(last_ms):
             command = self._on_event(event, command, outcomes, wav)

@@ -343,3 +343,25 @@ def test_a_sure_wake_phrase_while_listening_after_an_unsure_one_starts_afresh(
     assert (loop.wakes, loop.unsure_wakes, loop.unsure_taken) == (1, 1, 0)
     assert [(o.status, [a.targets for a in o.actions]) for o in outcomes] == [
         (Status.OK, [("light.hallway",)])], outcomes
+
+
+def test_a_command_heard_without_the_wake_phrase_opens_no_further_window(
+        engine_free_config: Config, tmp_path: Path) -> None:
+    # After a wake, one more command needs no wake phrase; a third one does. Otherwise one
+    # false wake before a television would turn its talk into command after command.
+    parts = ["wake_hallway_on.wav", "cmd_kitchen_off_us.wav", "cmd_hallway_on.wav"]
+    data = b""
+    for name in parts:
+        with wave.open(str(AUDIO / name)) as w:
+            data += w.readframes(w.getnframes())
+    with wave.open(str(tmp_path / "three.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(data)
+    assistant = Assistant(engine_free_config, publish=False)
+    loop = VoiceLoop(assistant, engine_free_config, wake=True)
+    with WavSource(tmp_path / "three.wav") as source:
+        outcomes = loop.run(source)
+    assert [[a.targets for a in o.actions] for o in outcomes] == [
+        [("light.hallway",)], [("light.kitchen_ceiling", "light.kitchen_counter")]], outcomes
