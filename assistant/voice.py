@@ -84,7 +84,7 @@ class VoiceLoop:
         # Woken by a phrase the wake check turned down (wake.py): what follows is acted on
         # only if it is plainly a command, and otherwise dropped without a sound.
         self._unsure = False
-        self._dropped = False  # the command just ended was dropped so
+        self._dropped = False  # the command that just ended was dropped (after an unsure phrase)
         self.wakes = 0  # wake phrases heard (for benchmarks)
         self.unsure_wakes = 0  # of which unsure, and of those, commands taken
         self.unsure_taken = 0

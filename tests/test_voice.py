@@ -264,19 +264,25 @@ def test_the_microphone_is_not_heard_while_the_board_plays_a_sound(
         assert [o.status for o in loop.run(source)] == [Status.OK]
 
 
-def _after_the_unsure_phrase(tail: str, path: Path) -> Path:
-    """The first 1.1 s of the 5 dB clip ("hey house", which its check turns down), then
-    another fixture's speech."""
-    with wave.open(str(AUDIO / "wake_hallway_5db.wav")) as w:
-        phrase = w.readframes(1760 * 10)
-    with wave.open(str(AUDIO / tail)) as w:
-        rest = w.readframes(w.getnframes())
+def _joined(path: Path, *pieces: bytes) -> Path:
+    """A 16 kHz mono WAV of these samples one after another."""
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(16000)
-        w.writeframes(phrase + rest)
+        w.writeframes(b"".join(pieces))
     return path
+
+
+def _samples(name: str, ms: int | None = None) -> bytes:
+    with wave.open(str(AUDIO / name)) as w:
+        return w.readframes(w.getnframes() if ms is None else ms * 16)
+
+
+def _after_the_unsure_phrase(tail: str, path: Path) -> Path:
+    """The first 1.1 s of the 5 dB clip ("hey house", which its check turns down), then
+    another fixture's speech."""
+    return _joined(path, _samples("wake_hallway_5db.wav", 1100), _samples(tail))
 
 
 def test_a_plain_command_after_an_unsure_wake_phrase_reaches_the_broker(
@@ -349,19 +355,11 @@ def test_a_command_heard_without_the_wake_phrase_opens_no_further_window(
         engine_free_config: Config, tmp_path: Path) -> None:
     # After a wake, one more command needs no wake phrase; a third one does. Otherwise one
     # false wake before a television would turn its talk into command after command.
-    parts = ["wake_hallway_on.wav", "cmd_kitchen_off_us.wav", "cmd_hallway_on.wav"]
-    data = b""
-    for name in parts:
-        with wave.open(str(AUDIO / name)) as w:
-            data += w.readframes(w.getnframes())
-    with wave.open(str(tmp_path / "three.wav"), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(data)
+    three = _joined(tmp_path / "three.wav", *(_samples(name) for name in (
+        "wake_hallway_on.wav", "cmd_kitchen_off_us.wav", "cmd_hallway_on.wav")))
     assistant = Assistant(engine_free_config, publish=False)
     loop = VoiceLoop(assistant, engine_free_config, wake=True)
-    with WavSource(tmp_path / "three.wav") as source:
+    with WavSource(three) as source:
         outcomes = loop.run(source)
     assert [[a.targets for a in o.actions] for o in outcomes] == [
         [("light.hallway",)], [("light.kitchen_ceiling", "light.kitchen_counter")]], outcomes
