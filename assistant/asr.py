@@ -610,6 +610,11 @@ class Recognizer:
         """
         return str(self._decoder.get_cmn(False))
 
+    @property
+    def initial_cmn(self) -> str:
+        """The mean a new decoder starts from, as `save_cmn()` writes it."""
+        return self._initial_cmn
+
     def restore_cmn(self, cmn: str) -> None:
         """Puts back a mean from `save_cmn()`; between commands, not during one.
 
