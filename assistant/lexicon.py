@@ -120,8 +120,12 @@ def _espeak(words: list[str]) -> dict[str, str]:
     exe = shutil.which("espeak-ng") or shutil.which("espeak")
     if exe is None:
         return {}
-    # One word per line; espeak-ng answers one line of IPA per input line.
-    text = "\n".join(re.sub(r"[^a-z' ]", " ", w) for w in words)
+    cleaned = {w: c for w in words if (c := " ".join(re.sub(r"[^a-z']", " ", w).split()))}
+    if not cleaned:
+        return {}
+    # espeak-ng reads its input as running text: lines run together into one clause unless a
+    # blank line ends each word, and then it answers one line of IPA per word.
+    text = "\n\n".join(cleaned.values()) + "\n"
     try:
         out = subprocess.run(
             [exe, "-v", "en-us", "-q", "--ipa", "--sep=_", "--stdin"], input=text,
@@ -131,9 +135,11 @@ def _espeak(words: list[str]) -> dict[str, str]:
         log.warning("espeak-ng failed (%s); using spelling rules for new words", e)
         return {}
     lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
-    if len(lines) != len(words):
+    if len(lines) != len(cleaned):
+        log.warning("espeak-ng gave %d pronunciations for %d words; using spelling rules",
+                    len(lines), len(cleaned))
         return {}
-    return {w: p for w, ln in zip(words, lines, strict=True) if (p := ipa_to_arpabet(ln))}
+    return {w: p for w, ln in zip(cleaned, lines, strict=True) if (p := ipa_to_arpabet(ln))}
 
 
 def ipa_to_arpabet(ipa: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -108,6 +109,19 @@ def test_pronunciations_come_from_the_dictionary_or_are_guessed() -> None:
     assert ipa_to_arpabet("h_ˈɔː_l_w_eɪ") == "HH AO L W EY"
     assert letter_to_sound("zorblax") == "Z AO R B L AE K S"
     assert pronounce(["zorblax"], use_espeak=False)["zorblax"] == ["Z AO R B L AE K S"]
+
+
+def test_several_new_words_are_each_pronounced_by_espeak() -> None:
+    # espeak-ng runs lines of input together: once, a second new name sent every new word of
+    # an edit to the spelling rules ("sonos" as S AA N AA S).
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    words = ["sonos", "tradfri", "nanoleaf", "govee"]  # not in the dictionary
+    together = pronounce(words)
+    for w in words:
+        assert together[w] == pronounce([w])[w], w
+        assert together[w] != [letter_to_sound(w)], w
+    assert together["sonos"] == ["S OW N OW Z"]
 
 
 @pytest.mark.parametrize(("american", "british"), [
