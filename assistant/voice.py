@@ -61,6 +61,12 @@ class CommandRecognizer(Protocol):
     def cancel(self) -> None: ...
 
 
+# Reasons of a file's outcome when nothing in it was taken as a command (`run --wav`).
+NO_SPEECH = "no speech heard"
+NO_WAKE_PHRASE = "no wake phrase heard"
+NOTHING_AFTER_WAKE = "nothing heard after the wake phrase"
+
+
 class VoiceLoop:
     """Listens to one audio source at a time; the Assistant does the rest.
 
@@ -339,6 +345,13 @@ def _sources(wavs: list[str] | None, mic: bool, config: Config) -> Sources:
     return [(lambda: mic_source, None)]
 
 
+def _nothing_heard(loop: VoiceLoop, wakes_before: int) -> str:
+    """Why a file gave no outcome: it held no speech, no wake phrase, or nothing after one."""
+    if loop.wake is None:
+        return NO_SPEECH
+    return NO_WAKE_PHRASE if loop.wakes == wakes_before else NOTHING_AFTER_WAKE
+
+
 def run_voice(config: Config, *, wavs: list[str] | None, mic: bool, wake: bool,
               json_out: bool, engine: str | None) -> int:
     """`assistant run` with audio: prints outcomes as they come, publishes actions."""
@@ -347,20 +360,31 @@ def run_voice(config: Config, *, wavs: list[str] | None, mic: bool, wake: bool,
     def show(outcome: Outcome) -> None:
         if json_out:
             print(outcome_line(outcome), flush=True)
-        else:
+        elif outcome.heard or outcome.speech:
             print(f"> {outcome.heard or '(nothing)'}\n  {outcome.speech}", flush=True)
+        else:  # a file in which nothing was heard
+            print(f"> (nothing: {outcome.reason})", flush=True)
 
     assistant = Assistant(config, engine=engine)
     failed = 0
     try:
         loop = VoiceLoop(assistant, config, wake=wake, on_outcome=show)
         for open_source, name in sources:
+            wakes = loop.wakes
             try:
                 with open_source() as source:
-                    loop.run(source, wav=name)
+                    heard = loop.run(source, wav=name)
             except AudioError as exc:  # one unreadable file must not stop the others
                 print(f"assistant: {exc}", file=sys.stderr)
                 failed += 1
+                if json_out:
+                    show(Outcome(input="", source="audio", status=Status.ERROR,
+                                 reason=str(exc), heard="", wav=name))
+                continue
+            if name is not None and not heard:
+                # Each file answers: a silent line would look like a hang or a crash.
+                show(Outcome(input="", source="audio", status=Status.REJECTED,
+                             reason=_nothing_heard(loop, wakes), heard="", wav=name))
         loop.feedback.close()
     finally:
         left = assistant.close()

@@ -224,22 +224,50 @@ def test_audio_is_written_only_when_capture_is_on_and_stays_bounded(
 def test_a_broken_file_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
     broken = tmp_path / "broken.wav"
     broken.write_bytes((AUDIO / "cmd_hallway_on.wav").read_bytes()[:100])
+    result = _run_files(tmp_path, "--no-wake", "--wav", str(broken),
+                        str(AUDIO / "cmd_hallway_on.wav"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{broken}: truncated" in result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["status"] == "ok" and outcome["actions"][0]["targets"] == ["light.hallway"]
+
+
+def _run_files(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`assistant run ... --json --wav` against a broker that is not there."""
     config = tmp_path / "config.yaml"
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
     config.write_text(text.replace("skills_dir: skills", f"skills_dir: {ROOT / 'skills'}")
                       .replace("model_dir: models", f"model_dir: {ROOT / 'models'}")
                       .replace("host: embedded", "host: 127.0.0.1")
                       .replace("port: 1883 ", "port: 9 "), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "run", "--config", str(config), "--no-wake",
-         "--json", "--flush-timeout", "0.5", "--wav", str(broken),
-         str(AUDIO / "cmd_hallway_on.wav")],
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "run", "--config", str(config), "--json",
+         "--flush-timeout", "0.5", *args],
         capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert result.returncode == 1
+
+
+def test_each_file_answers_even_when_nothing_in_it_was_a_command(tmp_path: Path) -> None:
+    # A file with no wake phrase, or nothing after it, used to print nothing at all: the
+    # user could not tell a miss from a hang. Each file now has its outcome, in order.
+    clip = _samples("wake_hallway_on.wav")
+    room = clip[-400 * 32:] * 10  # its last 400 ms, its own noise, for 4 s
+    hey_only = _joined(tmp_path / "hey_only.wav", clip[: 1000 * 32], room)  # "hey house"
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"not a wav at all")
+    files = [AUDIO / "cmd_hallway_on.wav", hey_only, broken, AUDIO / "wake_hallway_on.wav"]
+    result = _run_files(tmp_path, "--wav", *map(str, files))
     assert "Traceback" not in result.stderr
-    assert f"{broken}: truncated" in result.stderr
-    outcome = json.loads(result.stdout.splitlines()[-1])
-    assert outcome["status"] == "ok" and outcome["actions"][0]["targets"] == ["light.hallway"]
+    got = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(o["wav"], o["status"], o["reason"]) for o in got[:3]] == [
+        (str(files[0]), "rejected", "no wake phrase heard"),
+        (str(hey_only), "rejected", "nothing heard after the wake phrase"),
+        (str(broken), "error", f"{broken}: not a WAV file (no RIFF/WAVE header)")]
+    assert [(o["wav"], o["status"]) for o in got[3:]] == [(str(files[3]), "ok")]
+    assert all(o["actions"] == [] for o in got[:3])
+    quiet = _run_files(tmp_path, "--no-wake", "--wav", str(AUDIO / "noise_hum.wav"))
+    [outcome] = [json.loads(line) for line in quiet.stdout.splitlines()]
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "no speech heard")
 
 
 class _LiveWav(WavSource):
