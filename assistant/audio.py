@@ -133,6 +133,8 @@ class WavSource(AudioSource):
 class PcmStdinSource(AudioSource):
     """Raw signed 16-bit little-endian 16 kHz mono PCM from a byte stream (stdin by default)."""
 
+    live = True  # what a capture program pipes in: a microphone that hears the board too
+
     def __init__(self, stream: BinaryIO | None = None, chunk_ms: int = DEFAULT_CHUNK_MS) -> None:
         self.stream = stream if stream is not None else sys.stdin.buffer
         self.name = "stdin"

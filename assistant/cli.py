@@ -45,7 +45,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args)
     if args.text:
         return _run_text(config, args)
-    if args.satellites or (config.satellites.enabled and not args.wav and not args.mic):
+    if args.satellites or (config.satellites.enabled
+                           and not (args.wav or args.mic or args.pcm)):
         from assistant.satellite import run_satellites
 
         return run_satellites(config, wake=not args.no_wake, json_out=args.json,
@@ -53,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from assistant.voice import run_voice  # the audio stack loads only when listening
 
     return int(run_voice(config, wavs=args.wav, mic=args.mic, wake=not args.no_wake,
-                         json_out=args.json, engine=args.engine))
+                         json_out=args.json, engine=args.engine, pcm=args.pcm))
 
 
 def _run_text(config: Config, args: argparse.Namespace) -> int:
@@ -212,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stream WAV files through the voice path")
     src.add_argument("--text", action="store_true", help="read one command per stdin line")
     src.add_argument("--mic", action="store_true", help="listen on the microphone (the default)")
+    src.add_argument("--pcm", action="store_true",
+                     help="listen to raw 16 kHz mono 16-bit little-endian PCM on stdin, as a "
+                          "capture program writes it (arecord -t raw -f S16_LE -r 16000 -c 1)")
     src.add_argument("--satellites", action="store_true",
                      help="listen to Hermes satellites streaming over MQTT (config: satellites)")
     p.add_argument("--no-wake", action="store_true", help="no wake phrase: every utterance counts")

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from assistant import hermes
 from assistant.asr import Recognizer, Transcript
-from assistant.audio import AudioSource, MicSource, WavSource
+from assistant.audio import AudioSource, MicSource, PcmStdinSource, WavSource
 from assistant.config import Config
 from assistant.errors import AssistantError, AudioError
 from assistant.feedback import Feedback
@@ -327,12 +327,14 @@ def _make_wake(config: Config) -> Any:
 Sources = list[tuple[Callable[[], AudioSource], str | None]]  # opened one at a time
 
 
-def _sources(wavs: list[str] | None, mic: bool, config: Config) -> Sources:
+def _sources(wavs: list[str] | None, mic: bool, config: Config, pcm: bool = False) -> Sources:
     def wav(path: str) -> Callable[[], AudioSource]:
         return lambda: WavSource(Path(path))
 
     if wavs:
         return [(wav(p), p) for p in wavs]
+    if pcm:
+        return [(PcmStdinSource, None)]
     try:
         mic_source = MicSource(config.audio.device)
     except AudioError as exc:
@@ -353,9 +355,9 @@ def _nothing_heard(loop: VoiceLoop, wakes_before: int) -> str:
 
 
 def run_voice(config: Config, *, wavs: list[str] | None, mic: bool, wake: bool,
-              json_out: bool, engine: str | None) -> int:
+              json_out: bool, engine: str | None, pcm: bool = False) -> int:
     """`assistant run` with audio: prints outcomes as they come, publishes actions."""
-    sources = _sources(wavs, mic, config)
+    sources = _sources(wavs, mic, config, pcm)
 
     def show(outcome: Outcome) -> None:
         if json_out:

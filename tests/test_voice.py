@@ -233,18 +233,20 @@ def test_a_broken_file_is_reported_and_the_others_still_run(tmp_path: Path) -> N
     assert outcome["status"] == "ok" and outcome["actions"][0]["targets"] == ["light.hallway"]
 
 
-def _run_files(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`assistant run ... --json --wav` against a broker that is not there."""
+def _run_files(tmp_path: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    """`assistant run ... --json` against a broker that is not there."""
     config = tmp_path / "config.yaml"
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
     config.write_text(text.replace("skills_dir: skills", f"skills_dir: {ROOT / 'skills'}")
                       .replace("model_dir: models", f"model_dir: {ROOT / 'models'}")
                       .replace("host: embedded", "host: 127.0.0.1")
                       .replace("port: 1883 ", "port: 9 "), encoding="utf-8")
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "assistant", "run", "--config", str(config), "--json",
          "--flush-timeout", "0.5", *args],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        input=stdin, capture_output=True, cwd=tmp_path, timeout=120)
+    return subprocess.CompletedProcess(result.args, result.returncode,
+                                       result.stdout.decode(), result.stderr.decode())
 
 
 def test_each_file_answers_even_when_nothing_in_it_was_a_command(tmp_path: Path) -> None:
@@ -268,6 +270,15 @@ def test_each_file_answers_even_when_nothing_in_it_was_a_command(tmp_path: Path)
     quiet = _run_files(tmp_path, "--no-wake", "--wav", str(AUDIO / "noise_hum.wav"))
     [outcome] = [json.loads(line) for line in quiet.stdout.splitlines()]
     assert (outcome["status"], outcome["reason"]) == ("rejected", "no speech heard")
+
+
+def test_raw_pcm_on_stdin_is_heard_as_from_a_microphone(tmp_path: Path) -> None:
+    # What `arecord -t raw -f S16_LE -r 16000 -c 1 | assistant run --pcm` does.
+    result = _run_files(tmp_path, "--pcm", "--no-wake", stdin=_samples("cmd_hallway_on.wav"))
+    assert "Traceback" not in result.stderr
+    [outcome] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert outcome["status"] == "ok" and "wav" not in outcome
+    assert outcome["actions"][0]["targets"] == ["light.hallway"]
 
 
 class _LiveWav(WavSource):
