@@ -18,6 +18,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import wave
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -28,6 +29,12 @@ from numpy.typing import NDArray
 
 SAMPLE_RATE_HZ = 16000
 VOICES = ("en-us", "en-gb", "en+f3", "en-us+m3")
+FESTIVAL = "festival:"
+# Voices of real speakers (apt-get install festival festvox-kallpc16k festvox-kdlpc16k
+# festvox-us-slt-hts), for `bench --voices`: two diphone voices and one HTS voice.
+FESTIVAL_VOICES = ("festival:kal_diphone", "festival:ked_diphone",
+                   "festival:cmu_us_slt_arctic_hts")
+FESTIVAL_WPM = 165
 SPEEDS_WPM = (150, 185)
 SNRS_DB = (20.0, 10.0, 5.0)
 NOISES = ("pink", "babble", "hum")
@@ -69,13 +76,30 @@ def _sox_raw(inputs: list[str], effects: Sequence[str] = (), stdin: bytes | None
 
 
 def synth(text: str, voice: str, speed_wpm: int) -> Audio:
-    """Speech for `text` from espeak-ng, resampled by sox to 16 kHz mono, edges trimmed."""
+    """Speech for `text` from espeak-ng (or Festival, for a "festival:NAME" voice), resampled
+    by sox to 16 kHz mono, edges trimmed."""
+    if voice.startswith(FESTIVAL):
+        return _trim(_festival(text, voice.removeprefix(FESTIVAL), speed_wpm))
     wav = subprocess.run(
         ["espeak-ng", "-v", voice, "-s", str(speed_wpm), "--stdout", text],
         capture_output=True, check=True,
     ).stdout
     audio = _sox_raw(["-t", "wav", "-"], stdin=wav)
     return _trim(audio)
+
+
+def _festival(text: str, name: str, speed_wpm: int) -> Audio:
+    # Festival's voices are made from recordings of real speakers (diphones, or HTS models
+    # trained on them): nearer to a person than espeak-ng's formant synthesis. Its own pace
+    # is about FESTIVAL_WPM; durations are stretched to the wanted speed.
+    stretch = FESTIVAL_WPM / speed_wpm
+    with tempfile.TemporaryDirectory(prefix="festival-") as tmp:
+        out = Path(tmp) / "speech.wav"
+        subprocess.run(
+            ["text2wave", "-o", str(out), "-eval", f"(voice_{name})",
+             "-eval", f"(Parameter.set 'Duration_Stretch {stretch:.3f})"],
+            input=text.encode(), capture_output=True, check=True)
+        return _sox_raw([str(out)])
 
 
 def _trim(audio: Audio, threshold: float = 1e-3) -> Audio:
@@ -183,6 +207,8 @@ def render(clips: Sequence[Clip], out_dir: Path, seed: int, after_s: float = PAD
     """Synthesizes every clip into out_dir and writes out_dir/manifest.json."""
     _need("espeak-ng")
     _need("sox")
+    if any(c.voice.startswith(FESTIVAL) for c in clips):
+        _need("text2wave")
     rng = np.random.default_rng(seed)
     bank = NoiseBank(rng)
     for clip in clips:
@@ -265,13 +291,14 @@ SAMPLES = [  # for users without a microphone: `assistant run --wav packaging/sa
 
 
 def bench_clips(sentences: Sequence[str], kind: str, per_snr: int,
-                rng: np.random.Generator, prefix: str) -> list[Clip]:
+                rng: np.random.Generator, prefix: str,
+                voices: Sequence[str] = VOICES) -> list[Clip]:
     """Each sentence at every SNR with a voice, speed and noise drawn in rotation."""
     clips: list[Clip] = []
     for snr in SNRS_DB:
         for i in range(min(per_snr, len(sentences))):
             text = sentences[i]
-            voice = VOICES[int(rng.integers(len(VOICES)))]
+            voice = voices[int(rng.integers(len(voices)))]
             speed = SPEEDS_WPM[int(rng.integers(len(SPEEDS_WPM)))]
             noise = NOISES[int(rng.integers(len(NOISES)))]
             level = float(rng.choice([-12.0, -6.0, 0.0, 6.0]))
@@ -454,6 +481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--sentences", type=Path, required=True, help="one command per line")
     b.add_argument("--ood", type=Path, help="one out-of-domain sentence per line")
     b.add_argument("--per-snr", type=int, default=100)
+    b.add_argument("--voices", default=",".join(VOICES),
+                   help=f"comma-separated; espeak-ng names or {FESTIVAL}NAME (real speakers: "
+                        f"{','.join(FESTIVAL_VOICES)})")
     b.add_argument("--after-s", type=float, default=PAD_S,
                    help="seconds of noise after the speech (babble: a room that talks on)")
     sn = sub.add_parser("sentences", help="print random commands sampled from the skills")
@@ -472,10 +502,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.cmd == "bench":
         rng = np.random.default_rng(args.seed)
         cmds = [s.strip() for s in args.sentences.read_text().splitlines() if s.strip()]
-        clips = bench_clips(cmds, "command", args.per_snr, rng, "cmd")
+        voices = [v for v in args.voices.split(",") if v]
+        clips = bench_clips(cmds, "command", args.per_snr, rng, "cmd", voices)
         if args.ood:
             ood = [s.strip() for s in args.ood.read_text().splitlines() if s.strip()]
-            clips += bench_clips(ood, "ood", args.per_snr, rng, "ood")
+            clips += bench_clips(ood, "ood", args.per_snr, rng, "ood", voices)
         render(clips, args.out, args.seed, args.after_s)
     elif args.cmd == "sentences":
         lines = (OOD_SENTENCES if args.ood else

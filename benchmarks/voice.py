@@ -9,6 +9,7 @@ would. Prints one table; `--json` also writes the figures.
     python benchmarks/make_speech.py bench --out var/speech/bench --sentences var/speech/cmds.txt \\
         --ood var/speech/ood.txt --per-snr 100
     python benchmarks/voice.py asr var/speech/bench [--actions] [--transcripts FILE]
+    (make_speech.py bench --voices festival:... renders the same set in real speakers' voices)
     python benchmarks/voice.py wake var/speech/long.wav var/speech/bench [--loop]
 """
 
