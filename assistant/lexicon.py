@@ -120,7 +120,8 @@ def _espeak(words: list[str]) -> dict[str, str]:
     exe = shutil.which("espeak-ng") or shutil.which("espeak")
     if exe is None:
         return {}
-    cleaned = {w: c for w in words if (c := " ".join(re.sub(r"[^a-z']", " ", w).split()))}
+    cleaned = {w: c for w in words
+               if re.search("[a-z]", c := " ".join(re.sub(r"[^a-z']", " ", w).split()))}
     if not cleaned:
         return {}
     # espeak-ng reads its input as running text: lines run together into one clause unless a
