@@ -223,6 +223,18 @@ def test_a_new_decoder_starts_from_the_mean_of_speech(home_graph: WordGraph) -> 
     assert committed and committed == result.text.split()[: len(committed)]
 
 
+def test_a_plural_that_sounds_like_a_possessive_is_written_as_the_plural(
+        recognizer: Recognizer) -> None:
+    # "light's" and "lights" are one sound; this clip came out "turn on the hallway light's",
+    # and "dim the living room light's to thirty percent" acted on one of its two lights.
+    assert {"light's", "lights"} <= recognizer._words
+    recognizer.restore_cmn(",".join(f"{v:g}" for v in START_CMN))
+    result, committed = heard(recognizer, "cmd_hallway_on.wav")
+    assert result.text == "turn on the hallway lights"
+    assert [w.text for w in result.words] == result.text.split()
+    assert committed and committed == result.text.split()[: len(committed)]
+
+
 def test_most_fixture_commands_are_heard(recognizer: Recognizer) -> None:
     # A floor against regressions, not the target: benchmarks/voice.py measures that.
     names = [n for n, c in MANIFEST.items() if c["kind"] in ("command", "wake")]
