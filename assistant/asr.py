@@ -166,7 +166,6 @@ class Recognizer:
             self._adapted = adapted_files(Path(self.config.adaptation), Path(hmm))
             log.info("acoustic model adapted by %s", self.config.adaptation)
         self._words: set[str] = set()
-        self._spelling: dict[str, str] = {}  # heard word -> how it is written (set_grammar)
         # The fewest and the most phones each word is said with.
         self._phones: dict[str, tuple[int, int]] = {}
         self._decoder: Any = None
@@ -211,12 +210,6 @@ class Recognizer:
             for i, (w, p) in enumerate(entries):
                 self._decoder.add_word(w, p, update=i == len(entries) - 1)
         self._words |= words | set(garbage)
-        # "light's" and "lights" sound the same, so the search picks between them by the
-        # grammar alone; a command means the plural far more often ("dim the living room
-        # light's to thirty" acted on one light of two). Where both are words, the plural
-        # is written.
-        self._spelling = {w: plural for w in self._words
-                          if w.endswith("'s") and (plural := w[:-2] + "s") in self._words}
         self._generation += 1
         old = (self._search, self._answer_search)
         self._search = self._add_search(f"commands{self._generation}", graph, list(garbage),
@@ -456,8 +449,7 @@ class Recognizer:
 
     def _commit(self) -> list[str]:
         hyp = self._decoder.hyp()
-        said = hyp.hypstr.split() if hyp is not None else []
-        words = tuple(self._spelling.get(w, w) for w in said)
+        words = tuple(hyp.hypstr.split()) if hyp is not None else ()
         now = self._fed_ms
         self._history.append((now, words))
         horizon = now - self.config.commit_stable_ms
@@ -558,8 +550,7 @@ class Recognizer:
     def _heard_words(self) -> tuple[Word, ...]:
         """The words (and garbage) of the hypothesis so far, timed from the first frame fed."""
         at = self._offset_ms
-        return tuple(Word(self._spelling.get(base, base), at + s.start_frame * FRAME_MS,
-                          at + (s.end_frame + 1) * FRAME_MS)
+        return tuple(Word(base, at + s.start_frame * FRAME_MS, at + (s.end_frame + 1) * FRAME_MS)
                      for s in self._decoder.seg()
                      if not _filler(base := s.word.split("(", 1)[0]))
 

@@ -327,10 +327,24 @@ def _join_pieces(g: _Pieces, start: int, final: int) -> WordGraph:
                 else:
                     stack.append((b, acc + label, q, None))
     sid(final)
+    words = {w for (_, _, w) in arcs if w}
     nfa = WordGraph(len(ids), ids[start], ids[final],
-                    sorted(((a, b, w, p) for (a, b, w), p in arcs.items()), key=str),
-                    {w for (_, _, w) in arcs if w})
+                    sorted(((a, b, _spelled(w, words), p) for (a, b, w), p in arcs.items()),
+                           key=str),
+                    {_spelled(w, words) for w in words})
     return factor(optimize(nfa, SAMPLES))
+
+
+def _spelled(word: str | None, words: set[str]) -> str | None:
+    """One spelling for words that sound the same: "light's" is "lights" where both are words.
+
+    The search cannot tell them apart, and each costs it memory in every state it may
+    follow; a command means the plural far more often ("dim the living room light's to
+    thirty" acted on one light of two).
+    """
+    if word is not None and word.endswith("'s") and (plural := word[:-2] + "s") in words:
+        return plural
+    return word
 
 
 # Said after a command (in the follow-up window, or after the wake phrase): "and the hallway

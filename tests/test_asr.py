@@ -59,7 +59,7 @@ def graph() -> WordGraph:
 def test_templates_compile_to_the_spoken_sentences(graph: WordGraph) -> None:
     for said in ["turn on the kitchen lights", "turn on kitchen lights", "zorblax lamp on",
                  "switch off the hallway light", "what's the living room temperature",
-                 "what is kitchen's temperature", "set the temperature to twenty one degrees",
+                 "what is kitchens temperature", "set the temperature to twenty one degrees",
                  "pause the tv", "open close kitchen blind", "close open the kitchen blind",
                  "set bedroom lamp to fifty percent", "please turn on the zorblax",
                  "set the bedroom lamp to one hundred and five percent",
@@ -71,6 +71,10 @@ def test_templates_compile_to_the_spoken_sentences(graph: WordGraph) -> None:
         assert not accepts(graph, never), never
     # Glued pieces never stand alone as words.
     assert not {"s", "'s", "%", "lightss"} & graph.words
+    # A possessive that sounds like a plural is written as the plural ("the kitchen's
+    # temperature" is heard as "the kitchens temperature"); one the plural lacks stays.
+    assert "kitchens" in graph.words and "kitchen's" not in graph.words
+    assert "what's" in graph.words
 
 
 def test_graph_is_free_of_null_moves_except_shared_lists(graph: WordGraph) -> None:
@@ -227,7 +231,7 @@ def test_a_plural_that_sounds_like_a_possessive_is_written_as_the_plural(
         recognizer: Recognizer) -> None:
     # "light's" and "lights" are one sound; this clip came out "turn on the hallway light's",
     # and "dim the living room light's to thirty percent" acted on one of its two lights.
-    assert {"light's", "lights"} <= recognizer._words
+    assert "lights" in recognizer._words and "light's" not in recognizer._words
     recognizer.restore_cmn(",".join(f"{v:g}" for v in START_CMN))
     result, committed = heard(recognizer, "cmd_hallway_on.wav")
     assert result.text == "turn on the hallway lights"
