@@ -331,7 +331,7 @@ def _join_pieces(g: _Pieces, start: int, final: int) -> WordGraph:
     nfa = WordGraph(len(ids), ids[start], ids[final],
                     sorted(((a, b, _spelled(w, words), p) for (a, b, w), p in arcs.items()),
                            key=str),
-                    {_spelled(w, words) for w in words})
+                    {w for w in words if _spelled(w, words) == w})
     return factor(optimize(nfa, SAMPLES))
 
 
