@@ -307,8 +307,13 @@ def bench_clips(sentences: Sequence[str], kind: str, per_snr: int,
     return clips
 
 
-def long_speech(out: Path, minutes: float, seed: int, snr_db: float = 15.0) -> None:
+def long_speech(out: Path, minutes: float, seed: int, snr_db: float = 15.0,
+                voices: Sequence[str] = VOICES) -> None:
     """A long stretch of unrelated speech in noise (for false wakes per hour) and its manifest."""
+    _need("espeak-ng")  # the babble noise
+    _need("sox")
+    if any(v.startswith(FESTIVAL) for v in voices):
+        _need("text2wave")
     rng = np.random.default_rng(seed)
     bank = NoiseBank(rng)
     lines = list(BABBLE_TEXT) + _license_sentences()
@@ -318,7 +323,7 @@ def long_speech(out: Path, minutes: float, seed: int, snr_db: float = 15.0) -> N
     i = 0
     while total < target:
         text = lines[i % len(lines)]
-        voice = VOICES[i % len(VOICES)]
+        voice = voices[i % len(voices)]
         speech = synth(text, voice, SPEEDS_WPM[i % 2])
         pieces.append(mix(speech, bank, NOISES[i % 3], snr_db, pad_s=0.3))
         total += len(pieces[-1])
@@ -481,9 +486,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--sentences", type=Path, required=True, help="one command per line")
     b.add_argument("--ood", type=Path, help="one out-of-domain sentence per line")
     b.add_argument("--per-snr", type=int, default=100)
-    b.add_argument("--voices", default=",".join(VOICES),
-                   help=f"comma-separated; espeak-ng names or {FESTIVAL}NAME (real speakers: "
-                        f"{','.join(FESTIVAL_VOICES)})")
     b.add_argument("--after-s", type=float, default=PAD_S,
                    help="seconds of noise after the speech (babble: a room that talks on)")
     sn = sub.add_parser("sentences", help="print random commands sampled from the skills")
@@ -493,6 +495,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lg = sub.add_parser("long", help="long unrelated speech for false-wake rates")
     lg.add_argument("--out", type=Path, required=True)
     lg.add_argument("--minutes", type=float, default=30.0)
+    for p in (b, lg):
+        p.add_argument("--voices", default=",".join(VOICES),
+                       help=f"comma-separated; espeak-ng names or {FESTIVAL}NAME (real "
+                            f"speakers: {','.join(FESTIVAL_VOICES)})")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
     if args.cmd == "fixtures":
@@ -513,7 +519,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                  NATURAL_COMMANDS + sample_commands(args.config, args.n, args.seed))
         print("\n".join(lines))
     else:
-        long_speech(args.out, args.minutes, args.seed)
+        long_speech(args.out, args.minutes, args.seed,
+                    voices=[v for v in args.voices.split(",") if v])
     return 0
 
 
