@@ -30,8 +30,8 @@ from numpy.typing import NDArray
 SAMPLE_RATE_HZ = 16000
 VOICES = ("en-us", "en-gb", "en+f3", "en-us+m3")
 FESTIVAL = "festival:"
-# Voices of real speakers (apt-get install festival festvox-kallpc16k festvox-kdlpc16k
-# festvox-us-slt-hts), for `bench --voices`: two diphone voices and one HTS voice.
+# Voices of real speakers (the packages in APT_FOR), for `--voices`: two diphone voices and
+# one HTS voice.
 FESTIVAL_VOICES = ("festival:kal_diphone", "festival:ked_diphone",
                    "festival:cmu_us_slt_arctic_hts")
 FESTIVAL_WPM = 165
@@ -60,9 +60,13 @@ class Clip:
     kind: str = "command"  # command | wake | ood | noise
 
 
+APT_FOR = {"text2wave": "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts"}
+
+
 def _need(program: str) -> None:
     if shutil.which(program) is None:
-        sys.exit(f"make_speech: '{program}' is not installed (apt-get install espeak-ng sox)")
+        packages = APT_FOR.get(program, "espeak-ng sox")
+        sys.exit(f"make_speech: '{program}' is not installed (apt-get install {packages})")
 
 
 def _sox_raw(inputs: list[str], effects: Sequence[str] = (), stdin: bytes | None = None) -> Audio:
