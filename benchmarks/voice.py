@@ -245,6 +245,10 @@ def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.wake import WakeDetector
 
     cfg = load_config(args.config)
+    if args.check_price is not None:  # read when each detector builds its check
+        import assistant.wake
+
+        assistant.wake.VERIFY_PHONE_LOG10 = args.check_price
     if args.loop:
         return bench_wake_loop(args, cfg)
     out: dict[str, Any] = {}
@@ -499,6 +503,9 @@ def main(argv: list[str] | None = None) -> int:
                         "acting; slower")
     w.add_argument("--sure-only", action="store_true",
                    help="with --loop: wake.listen_when_unsure off")
+    w.add_argument("--check-price", type=float, default=None, metavar="LOG10",
+                   help="the wake check's phone-loop price per phone (default: "
+                        "wake.VERIFY_PHONE_LOG10); higher is stricter")
     c = sub.add_parser("confirm", help="background speech answering a pending confirmation")
     c.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
     c.add_argument("--risky", default="unlock the front door",
