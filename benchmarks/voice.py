@@ -249,6 +249,10 @@ def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
         import assistant.wake
 
         assistant.wake.VERIFY_PHONE_LOG10 = args.check_price
+    if args.run_on_price is not None:
+        import assistant.wake
+
+        assistant.wake.RUN_ON_PHONE_LOG10 = args.run_on_price
     if args.loop:
         return bench_wake_loop(args, cfg)
     out: dict[str, Any] = {}
@@ -506,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--check-price", type=float, default=None, metavar="LOG10",
                    help="the wake check's phone-loop price per phone (default: "
                         "wake.VERIFY_PHONE_LOG10); higher is stricter")
+    w.add_argument("--run-on-price", type=float, default=None, metavar="LOG10",
+                   help="the same for a phrase run on from speech as loud as itself "
+                        "(default: wake.RUN_ON_PHONE_LOG10)")
     c = sub.add_parser("confirm", help="background speech answering a pending confirmation")
     c.add_argument("long", type=Path, help="long unrelated speech (make_speech.py long)")
     c.add_argument("--risky", default="unlock the front door",

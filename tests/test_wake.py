@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import wave
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.audio import WavSource
@@ -91,3 +93,60 @@ def test_a_phrase_the_check_turns_down_in_loud_noise_is_reported_unsure() -> Non
     assert detections(WakeDetector(WakeConfig()), stream) == []
     assert len(unsure) == 1 and 700 <= unsure[0] <= 1900
     assert detections(WakeDetector(WakeConfig(verify=False)), stream) == unsure
+
+
+def _run_on(lead: str) -> list[Frame]:
+    """`lead`'s speech (its trailing noise cut) running straight into "hey house, turn on the
+    hallway light" (its leading noise cut): the phrase with no pause before it."""
+    with wave.open(str(FIXTURES / lead)) as w:
+        first = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    with wave.open(str(FIXTURES / "wake_hallway_on.wav")) as w:
+        second = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    joined = np.concatenate([first[:-8000], second[8000:]])  # 0.5 s of noise pads each
+    chunks = [joined[i:i + 1600] for i in range(0, len(joined), 1600)]
+    return list(Frontend().frames(chunks))
+
+
+def test_a_phrase_run_on_from_talk_is_held_to_the_dearer_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Look-alikes of the phrase in other talk run on from the word before; a phrase said to
+    # the house comes after a pause. So a phrase with speech as loud as itself right before
+    # it must also beat a dearer phone loop.
+    stream = _run_on("ood_train.wav")  # "... platform nine" + "hey house, ..."
+    det = WakeDetector(WakeConfig())
+    hits = detections(det, stream)
+    assert len(hits) == 1 and det.run_on  # clear enough to pass both
+    monkeypatch.setattr("assistant.wake.RUN_ON_PHONE_LOG10", -1.0)  # phones nearly free
+    strict = WakeDetector(WakeConfig())
+    assert detections(strict, stream) == [] and strict.run_on
+    # The same phrase after its pause never meets the dearer loop.
+    det = WakeDetector(WakeConfig())
+    assert len(detections(det, frames("wake_hallway_on.wav"))) == 1 and not det.run_on
+    strict.reset()
+    assert len(detections(strict, frames("wake_hallway_on.wav"))) == 1
+    assert not strict.run_on
+
+
+@pytest.mark.parametrize(("words", "apart"), [
+    ([("<sil>", 0, 40), ("hey", 41, 60), ("house", 61, 100)], True),
+    ([("hey", 0, 20), ("house", 21, 60)], True),  # the audio kept starts with the phrase
+    ([("+phone+ah", 0, 20), ("<sil>", 21, 40), ("hey", 41, 60), ("house", 61, 100),
+      ("<sil>", 101, 110)], True),
+    ([("+phone+ah", 0, 30), ("<sil>", 31, 35), ("hey", 36, 60), ("house", 61, 100)], False),
+    ([("+phone+ah", 0, 40), ("hey", 41, 60), ("<sil>", 61, 62), ("house", 63, 100)], False),
+])
+def test_what_counts_as_a_pause_before_the_phrase(
+        detector: WakeDetector, words: list[tuple[str, int, int]], apart: bool) -> None:
+    # All at one level: only silence (>= 150 ms in the segmentation) sets the phrase apart.
+    audio = (np.full(16_000 * 2, 3000, dtype="<i2")).tobytes()
+    assert detector._set_apart(words, audio) is apart
+
+
+def test_quieter_speech_before_the_phrase_sets_it_apart(detector: WakeDetector) -> None:
+    words = [("+phone+ah", 0, 40), ("hey", 41, 60), ("house", 61, 100)]
+    level = np.full(16_000 * 2, 3000, dtype=np.int16)
+    quieter = level.copy()
+    quieter[:41 * 160] = 1000  # 9.5 dB below the phrase
+    assert detector._set_apart(words, quieter.astype("<i2").tobytes())
+    quieter[:41 * 160] = 2000  # 3.5 dB below: the same talker running on
+    assert not detector._set_apart(words, quieter.astype("<i2").tobytes())
