@@ -72,6 +72,13 @@ def _filler(word: str) -> bool:
     return word.startswith(("<", "["))
 
 
+def _level_db(audio: bytes, first: int, end: int) -> float:
+    """Mean power (dB) of 16-bit `audio` from frame `first` up to frame `end`."""
+    per_frame = 2 * SAMPLE_RATE_HZ * FRAME_MS // 1000
+    part = np.frombuffer(audio[first * per_frame:end * per_frame], dtype="<i2")
+    return 10 * math.log10(float(np.mean(part.astype(np.float64) ** 2)) + 1.0) if part.size else 0.0
+
+
 def sensitivity_to_threshold(sensitivity: float) -> float:
     """Sensitivity 0..1 to pocketsphinx's kws_threshold."""
     s = min(1.0, max(0.0, sensitivity))
@@ -111,8 +118,8 @@ class WakeDetector:
         self._words = phrase.split()
         self.verify = c.verify
         self._spot = self._decoder.current_search()
-        self._add_check(phrase.split(), "check", VERIFY_PHONE_LOG10)
-        self._add_check(phrase.split(), "run-on", RUN_ON_PHONE_LOG10)
+        self._add_check("check", VERIFY_PHONE_LOG10)
+        self._add_check("run-on", RUN_ON_PHONE_LOG10)
         self._recent: deque[bytes] = deque()
         self._recent_ms = 0
         self._time_ms = 0
@@ -157,8 +164,9 @@ class WakeDetector:
             self._restart()
         return False
 
-    def _add_check(self, words: list[str], name: str, price_log10: float) -> None:
+    def _add_check(self, name: str, price_log10: float) -> None:
         """A check grammar: phones* phrase | phones+, in the same decoder."""
+        words = self._words
         p = 10 ** price_log10
         lead, final = len(words) + 1, len(words) + 2
         trans: list[tuple[Any, ...]] = [(i, i + 1, 1.0, w) for i, w in enumerate(words)]
@@ -217,17 +225,12 @@ class WakeDetector:
             if not _filler(w):
                 break
             silent += last - first + 1
-        if silent >= PAUSE_BEFORE_MS // FRAME_MS or all(_filler(w) for w, _, _ in words[:i]):
+        else:
+            return True  # nothing before the phrase but silence
+        if silent >= PAUSE_BEFORE_MS // FRAME_MS:
             return True
-        before = max(0, start - PAUSE_BEFORE_MS // FRAME_MS)
-        x = np.frombuffer(audio, dtype="<i2").astype(np.float64)
-        per_frame = SAMPLE_RATE_HZ * FRAME_MS // 1000
-
-        def level_db(a: int, b: int) -> float:
-            part = x[a * per_frame:b * per_frame]
-            return 10 * math.log10(float(np.mean(part ** 2)) + 1.0) if part.size else 0.0
-
-        return level_db(before, start) <= level_db(start, end + 1) - QUIETER_BEFORE_DB
+        return (_level_db(audio, max(0, start - PAUSE_BEFORE_MS // FRAME_MS), start)
+                <= _level_db(audio, start, end + 1) - QUIETER_BEFORE_DB)
 
     def reset(self) -> None:
         """Forgets partial evidence, e.g. after the assistant spoke or a command ended."""

@@ -245,13 +245,12 @@ def bench_wake(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.wake import WakeDetector
 
     cfg = load_config(args.config)
-    if args.check_price is not None:  # read when each detector builds its check
-        import assistant.wake
+    import assistant.wake
 
+    # Read when each detector builds its checks.
+    if args.check_price is not None:
         assistant.wake.VERIFY_PHONE_LOG10 = args.check_price
     if args.run_on_price is not None:
-        import assistant.wake
-
         assistant.wake.RUN_ON_PHONE_LOG10 = args.run_on_price
     if args.loop:
         return bench_wake_loop(args, cfg)
