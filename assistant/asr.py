@@ -238,8 +238,9 @@ class Recognizer:
             with open(fsg_path, "w", encoding="utf-8") as f:
                 f.write(f"FSG_BEGIN placeholder\nNUM_STATES 2\nSTART_STATE 0\nFINAL_STATE 1\n"
                         f"TRANSITION 0 1 1.0 {entries[0][0]}\nFSG_END\n")
+            # Quiet, as the wake detector's (wake.py): its console ERRORs are search notes.
             return self._Decoder(hmm=self._hmm, dict=dict_path, fsg=fsg_path, bestpath=False,
-                                 loglevel="ERROR", fillprob=FILLER_PROB, silprob=SILENCE_PROB,
+                                 loglevel="FATAL", fillprob=FILLER_PROB, silprob=SILENCE_PROB,
                                  **self._adapted)
 
     def _add_search(self, name: str, graph: WordGraph, garbage: list[str],

@@ -110,8 +110,11 @@ class WakeDetector:
                 for ph in _PHONES:
                     f.write(f"{_GARBAGE}{ph.lower()} {ph}\n")
             # Giving the keyphrase at construction keeps the default language model out.
+            # pocketsphinx's own messages go to the console, where its ERRORs are notes on
+            # its search ("Final result does not match the grammar": a check that ended
+            # mid-word), nothing a user can act on; what fails raises instead.
             self._decoder: Any = Decoder(
-                hmm=hmm, dict=path, keyphrase=phrase, loglevel="ERROR",
+                hmm=hmm, dict=path, keyphrase=phrase, loglevel="FATAL",
                 kws_threshold=sensitivity_to_threshold(c.sensitivity), kws_plp=PHONE_LOOP_PROB,
                 bestpath=False, **(adapted or {}))
         self.phrase = phrase

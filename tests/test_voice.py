@@ -136,15 +136,21 @@ def test_a_spoken_yes_answers_the_question_a_risky_command_asked(broker: Any, li
         heard.get(1)
 
 
-def test_a_new_service_acts_on_each_bundled_sample(engine_free_config: Config) -> None:
+def test_a_new_service_acts_on_each_bundled_sample(engine_free_config: Config,
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
     # What the README's run command shows on a machine with no microphone: a new service
     # (a new decoder, its very first command) hears each sample after the wake phrase.
     assistant = Assistant(engine_free_config, publish=False)
     loop = VoiceLoop(assistant, engine_free_config, wake=True)
     outcomes = []
-    for path in sorted(SAMPLES_DIR.glob("*.wav")):
+    for path in sorted(SAMPLES_DIR.glob("*.wav")) * 3:
         with WavSource(path) as source:
             outcomes += loop.run(source, wav=path.name)
+    # The third time round, the wake check's search once ended off its grammar and
+    # pocketsphinx wrote "ERROR: fsg_search.c ..." to the console: harmless, and no concern
+    # of a user's. The decoders keep quiet; what matters reaches the log or the outcome.
+    assert capfd.readouterr().err == ""
+    outcomes = outcomes[:3]
     assert [(o.wav, o.status, [(a.intent, a.targets) for a in o.actions]) for o in outcomes] == [
         ("bedroom_lamp_fifty.wav", Status.OK, [("HassLightSet", ("light.bedside_lamp",))]),
         ("hallway_light_on.wav", Status.OK, [("HassTurnOn", ("light.hallway",))]),
