@@ -61,7 +61,7 @@ GARBAGE = {f"garbage_{p.lower()}": p for p in PHONES}
 class Garbage:
     """log10 prices, unnormalized (the decoder does not check that they sum to one)."""
 
-    phone: float  # each phone after the first
+    phone: float  # each garbage phone
     whole: float  # garbage instead of a command, once
     lead: float  # garbage before a command, once
     backoff: float  # added to every back-off weight
