@@ -213,7 +213,7 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
         if not good:
             misses.append(f"{clip['file']}: said '{ref}' heard '{tr.text}' {tr.reason or ''}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out = {k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / max(1, v[1]), 1)}
+    out: dict[str, Any] = {k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / max(1, v[1]), 1)}
            for k, v in sorted(stats.items())}
     # Words are passed on to the micro-LLM before the end; one the end changes may have let
     # semantic endpointing close the command early.
@@ -306,8 +306,8 @@ def bench_wake_loop(args: argparse.Namespace, cfg: Config) -> dict[str, Any]:
         assert loop.wake is not None
         manifest = json.loads((args.set / "manifest.json").read_text())
         hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        right = Counter()
-        unsure = Counter()
+        right: Counter[str] = Counter()
+        unsure: Counter[str] = Counter()
         for clip in manifest:
             loop.wake.reset()
             assistant.forget()
