@@ -213,8 +213,9 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
         if not good:
             misses.append(f"{clip['file']}: said '{ref}' heard '{tr.text}' {tr.reason or ''}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out: dict[str, Any] = {k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / max(1, v[1]), 1)}
-           for k, v in sorted(stats.items())}
+    out: dict[str, Any] = {
+        k: {"ok": v[0], "n": v[1], "pct": round(100 * v[0] / max(1, v[1]), 1)}
+        for k, v in sorted(stats.items())}
     # Words are passed on to the micro-LLM before the end; one the end changes may have let
     # semantic endpointing close the command early.
     out["heard, with a passed-on word changed at the end"] = {
