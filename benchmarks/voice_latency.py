@@ -1,6 +1,6 @@
 """End of speech -> MQTT publish on the voice path, with and without semantic endpointing.
 
-    .venv/bin/python benchmarks/voice_latency.py [CLIP_DIR_OR_WAVS...] [--n 60]
+    .venv/bin/python benchmarks/voice_latency.py [CLIP_DIR_OR_WAVS...] [--n 60] [--config FILE]
 
 Each command clip is streamed through the real service path (frontend, VAD, streaming
 recognition, micro-LLM, mapper, a real loopback mosquitto). Per clip it records the
@@ -118,6 +118,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clips", nargs="*", type=Path)
     ap.add_argument("--n", type=int, default=60, help="at most this many clips")
+    ap.add_argument("--config", type=Path, default=ROOT / "config.yaml",
+                    help="another home (benchmarks/home_size.py --write-config)")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -126,7 +128,7 @@ def main() -> int:
         paths += sorted(p.glob("*.wav")) if p.is_dir() else [p]
     clips = [p for p in paths if not p.name.startswith(("ood", "noise", "wake"))]
     clips = clips[:: max(1, len(clips) // args.n)][: args.n]  # spread over SNRs and voices
-    base = load_config(ROOT / "config.yaml")
+    base = load_config(args.config)
     tmp = Path(tempfile.mkdtemp(prefix="voice-latency-"))
     try:
         mqtt = replace(base.mqtt, port=free_port(), outbox_path=str(tmp / "outbox.sqlite3"))
