@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         acting = next((t for t in texts if judge.acts(t)), None)
         if clip["kind"] == "ood":
             if not (tr.text and judge.acts(tr.text)):
+                counts[f"{group}: nothing done"] += 1
                 counts[f"{group}: nothing done, an alternative acts"] += acting is not None
             continue
         ref = " ".join(clip["text"].replace(",", "").split())
