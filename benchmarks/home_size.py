@@ -64,18 +64,16 @@ def home_text(rooms: int) -> str:
 
 def measure(rooms: int) -> dict[str, float]:
     """One size, in this process (run it in a fresh one)."""
+    from service_memory import status_mb as rss
+
     from assistant.audio import WavSource
     from assistant.config import load_config
     from assistant.pipeline import Assistant
     from assistant.voice import SAMPLES_DIR, VoiceLoop, _word_graphs
 
-    def rss(key: str) -> float:
-        text = Path("/proc/self/status").read_text()
-        return int(text.split(key + ":")[1].split()[0]) / 1024
-
     config = load_config(ROOT / "config.yaml", home_text(rooms))
     assistant = Assistant(config, publish=False)
-    out = {"rooms": len(config.areas), "devices": len(config.entities),
+    out: dict[str, float] = {"rooms": len(config.areas), "devices": len(config.entities),
            "templates + micro-LLM MB": rss("VmRSS")}
     t0 = time.perf_counter()
     graph, _ = _word_graphs(assistant, config)
