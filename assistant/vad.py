@@ -104,6 +104,7 @@ class Endpointer:
         self._window = deque[bool](maxlen=2 * self._start_frames)
         self._preroll = deque[Frame](maxlen=max(1, c.pre_roll_ms // frame_ms))
         self._voice = deque[float](maxlen=max(1, LOUDEST_OVER_MS // frame_ms))
+        self._levels = deque[float](maxlen=max(1, NOISE_FLOOR_WINDOW_MS // frame_ms))
         self.reset()
 
     def reset(self, timeout: bool = True) -> None:
@@ -125,6 +126,14 @@ class Endpointer:
         self._loudest_db = -math.inf
 
     @property
+    def speech_over_floor_db(self) -> float | None:
+        """How far the command's loudest moment stood above the room's noise floor (the
+        quietest frame of the last NOISE_FLOOR_WINDOW_MS); None before any voice was heard."""
+        if self._loudest_db == -math.inf or not self._levels:
+            return None
+        return self._loudest_db - min(self._levels)
+
+    @property
     def command_start_ms(self) -> int:
         """Stream time of the first voiced frame of the current (or last) command."""
         return self._start_ms
@@ -140,6 +149,7 @@ class Endpointer:
                 self._classify = FrameClassifier(self.config.aggressiveness,
                                                  self.config.energy_gate_db, self.frame_ms)
             voiced = self._classify(frame)
+        self._levels.append(frame.input_level_dbfs)
         if self.state is State.WAITING:
             return self._waiting(frame, voiced)
         if self.state is State.IN_COMMAND:
@@ -178,8 +188,9 @@ class Endpointer:
     def _in_command(self, frame: Frame, voiced: bool) -> list[VadEvent]:
         c = self.config
         loud = voiced
-        if voiced and c.other_talk_below_db > 0:
-            if frame.input_level_dbfs < self._loudest_db - c.other_talk_below_db:
+        if voiced:
+            if c.other_talk_below_db > 0 and \
+                    frame.input_level_dbfs < self._loudest_db - c.other_talk_below_db:
                 loud = False  # someone else, further away (or a weak sound of the speaker's)
             else:
                 self._voice.append(10 ** (frame.input_level_dbfs / 10))

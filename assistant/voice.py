@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # the phrase, as no sound invited the user to go on.
 UNSURE_WAIT_MS = 2000
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "packaging" / "samples"
+# A command turned down whose loudest moment stood less than this above the room's noise
+# floor gets a reply that says the room is loud. On the Festival speech set, speech at
+# 20 dB SNR stood 25 dB or more above it; every command turned down in pink noise at 5 dB
+# stood below it (docs/benchmarks.md, "Saying why, when the room is loud").
+NOISY_ROOM_DB = 22.0
 
 
 @dataclass
@@ -237,6 +242,10 @@ class VoiceLoop:
             reason = transcript.reason or "nothing recognized"
             self.feedback.event("error")
             speech = "Sorry, I didn't catch that."
+            over = self._endpointer.speech_over_floor_db
+            if over is not None and over < NOISY_ROOM_DB:
+                log.info("turned down %.1f dB above the room's noise floor", over)
+                speech += " It's noisy here: please say it again, closer to me."
             if answering:  # the question still waits
                 speech += " Please say yes or no."
             return Outcome(input="", source="audio", status=Status.REJECTED, reason=reason,

@@ -280,6 +280,8 @@ FIXTURES = [
     # the wake phrase in loud noise, where its check turns it down: the command still counts
     Clip("wake_hallway_5db.wav", "hey house, turn on the hallway light", "en-us", 150, "pink",
          5.0, kind="wake"),
+    # a command lost in steady noise: turned down, with a reply that says the room is loud
+    Clip("noisy_blind_pink_0db.wav", "close the kitchen blind", "en-us", 150, "pink", 0.0),
 ]
 
 

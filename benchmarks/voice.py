@@ -37,6 +37,7 @@ from assistant.grammar import build_word_graph, with_follow_ups
 from assistant.resolve import PICKING_SLOTS
 from assistant.skills import home_lists, load_skills
 from assistant.vad import Endpointer, EventKind
+from assistant.voice import NOISY_ROOM_DB
 
 
 def grammar_for(cfg: Config) -> Any:
@@ -52,6 +53,7 @@ STREAMED = [0, 0]  # commands with words passed on early; of them, heard (not re
 # speaker stop, only the file ending (in a room that talks on, `max_command_ms` later).
 ENDED: Counter[str] = Counter()
 PASSES: Counter[int] = Counter()  # decodes at the end of each command (2: loud stretch again)
+OVER_FLOOR: list[float | None] = [None]  # the last command's loudest moment over the room, dB
 
 
 def _finish(rec: Recognizer, path: Path | None = None) -> Transcript:
@@ -99,10 +101,12 @@ def recognize(path: Path, rec: Recognizer, audio: AudioConfig, vad: VadConfig,
                     started = False
                 elif e.kind is EventKind.END:
                     ENDED[str(e.reason)] += 1
+                    OVER_FLOOR[0] = ep.speech_over_floor_db
                     return _finish(rec, path), t_audio
         for e in ep.finish(int(t_audio * 1000)):
             if e.kind is EventKind.END and started:
                 ENDED[str(e.reason)] += 1
+                OVER_FLOOR[0] = ep.speech_over_floor_db
                 return _finish(rec, path), t_audio
     if started and not use_vad:
         return _finish(rec, path), t_audio
@@ -174,7 +178,14 @@ def bench_asr(args: argparse.Namespace) -> dict[str, Any]:
     for clip in manifest:
         if args.fresh:  # every clip as a new service's first command
             rec.restore_cmn(first_cmn)
+        OVER_FLOOR[0] = None
         tr, secs = recognize(args.set / clip["file"], rec, audio, vad, not args.no_vad)
+        if tr.rejected or not tr.text:  # what the service's reply to it says about the room
+            over = OVER_FLOOR[0]
+            for nk in (f"turned down, the reply says it is noisy @ {clip['snr_db']:g} dB",
+                       f"turned down, the reply says it is noisy, {clip['noise']} noise"):
+                stats[nk][0] += over is not None and over < NOISY_ROOM_DB
+                stats[nk][1] += 1
         audio_s += secs
         decode_s += tr.decode_ms / 1000
         ref = " ".join(clip["text"].replace(",", "").split())

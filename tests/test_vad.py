@@ -171,6 +171,24 @@ def test_talk_much_quieter_than_the_speaker_ends_a_command(pattern: str,
     assert off == ["start@2"] or off == ["start@2", "end@333:max_length"]
 
 
+@pytest.mark.parametrize(("room_dbfs", "over_db"), [(-50.0, 30.0), (-35.0, 15.0)])
+def test_how_far_a_command_stands_above_the_room_is_measured(room_dbfs: float,
+                                                            over_db: float) -> None:
+    # A room, a command at -20 dBFS, the room again: the command's loudest moment against
+    # the quietest frame of the last two seconds.
+    ep = Endpointer(VadConfig())
+    levels = [room_dbfs] * 20 + [-20.0] * 30 + [room_dbfs] * 25
+    events = []
+    for i, level in enumerate(levels):
+        if i == 20:
+            assert ep.speech_over_floor_db is None  # no voice heard yet
+        events += ep.process(Frame(SILENT, i, 30, input_level_dbfs=level),
+                             voiced=level > room_dbfs)
+    assert [e.kind for e in events if e.kind is not EventKind.AUDIO] == [EventKind.START,
+                                                                      EventKind.END]
+    assert ep.speech_over_floor_db == pytest.approx(over_db)
+
+
 def test_a_room_that_talks_on_does_not_keep_a_real_command_open() -> None:
     # A spoken command, and as it ends other talkers (the babble fixture, 10 dB below it)
     # who go on for four seconds.

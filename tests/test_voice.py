@@ -184,6 +184,22 @@ def test_out_of_domain_speech_and_noise_actuate_nothing(engine_free_config: Conf
                     a.messages for a in outcome.actions), outcome
 
 
+def test_a_command_lost_in_a_loud_room_gets_a_reply_that_says_so(
+        engine_free_config: Config) -> None:
+    assistant = Assistant(engine_free_config, publish=False)
+    loop = VoiceLoop(assistant, engine_free_config, wake=False)
+    # "close the kitchen blind" in pink noise as loud as the voice: turned down, and told why.
+    with WavSource(AUDIO / "noisy_blind_pink_0db.wav") as source:
+        [lost] = loop.run(source, wav="noisy_blind_pink_0db.wav")
+    assert lost.status is Status.REJECTED and not lost.actions, lost
+    assert lost.speech == ("Sorry, I didn't catch that. It's noisy here: please say it again, "
+                           "closer to me."), lost
+    # Speech turned down in a quieter room gets the plain reply: the room was not the matter.
+    with WavSource(AUDIO / "ood_train.wav") as source:
+        [other] = loop.run(source, wav="ood_train.wav")
+    assert other.status is Status.REJECTED and other.speech == "Sorry, I didn't catch that."
+
+
 def test_without_the_wake_phrase_nothing_is_heard(engine_free_config: Config) -> None:
     assistant = Assistant(engine_free_config, publish=False)
     loop = VoiceLoop(assistant, engine_free_config, wake=True)
