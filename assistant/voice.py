@@ -242,12 +242,13 @@ class VoiceLoop:
             reason = transcript.reason or "nothing recognized"
             self.feedback.event("error")
             speech = "Sorry, I didn't catch that."
+            what = "yes or no" if answering else "it again"  # a question still waits
             over = self._endpointer.speech_over_floor_db
             if over is not None and over < NOISY_ROOM_DB:
                 log.info("turned down %.1f dB above the room's noise floor", over)
-                speech += " It's noisy here: please say it again, closer to me."
-            if answering:  # the question still waits
-                speech += " Please say yes or no."
+                speech += f" It's noisy here: please say {what}, closer to me."
+            elif answering:
+                speech += f" Please say {what}."
             return Outcome(input="", source="audio", status=Status.REJECTED, reason=reason,
                            heard="", wav=wav, speech=speech, timings_ms=timings)
         if self._unsure:

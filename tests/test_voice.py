@@ -198,6 +198,16 @@ def test_a_command_lost_in_a_loud_room_gets_a_reply_that_says_so(
     with WavSource(AUDIO / "ood_train.wav") as source:
         [other] = loop.run(source, wav="ood_train.wav")
     assert other.status is Status.REJECTED and other.speech == "Sorry, I didn't catch that."
+    # With a question waiting, the reply asks for its answer, and the question still waits.
+    with WavSource(AUDIO / "confirm_garage.wav") as source:
+        [asked] = loop.run(source, wav="confirm_garage.wav")
+    assert asked.status is Status.CONFIRM, asked
+    with WavSource(AUDIO / "noisy_blind_pink_0db.wav") as source:
+        [unheard] = loop.run(source, wav="noisy_blind_pink_0db.wav")
+    assert unheard.status is Status.REJECTED and not unheard.actions, unheard
+    assert unheard.speech == ("Sorry, I didn't catch that. It's noisy here: please say yes or "
+                              "no, closer to me."), unheard
+    assert assistant.waiting_for_yes
 
 
 def test_without_the_wake_phrase_nothing_is_heard(engine_free_config: Config) -> None:
