@@ -75,17 +75,17 @@ class FrameClassifier:
     fixtures: false voiced frames in pink noise 34 % -> 6 %, in hum 53 % -> 9 %).
     """
 
-    def __init__(self, aggressiveness: int, energy_gate_db: float, frame_ms: int) -> None:
+    def __init__(self, aggressiveness: int, energy_gate_db: float,
+                 levels: deque[float]) -> None:
         import webrtcvad
 
         self._vad = webrtcvad.Vad(aggressiveness)
         self._gate_db = energy_gate_db
-        self._history = deque[float](maxlen=max(1, NOISE_FLOOR_WINDOW_MS // frame_ms))
+        self._levels = levels  # input levels of recent frames, this one last (the caller's)
 
     def __call__(self, frame: Frame) -> bool:
         level_db = frame.input_level_dbfs
-        self._history.append(level_db)
-        if self._gate_db > 0 and level_db < min(self._history) + self._gate_db:
+        if self._gate_db > 0 and level_db < min(self._levels) + self._gate_db:
             return False
         return bool(self._vad.is_speech(frame.pcm(), SAMPLE_RATE_HZ))
 
@@ -144,12 +144,12 @@ class Endpointer:
 
     def process(self, frame: Frame, voiced: bool | None = None) -> list[VadEvent]:
         """Advances by one frame; `voiced` overrides the classifier (for tests and replays)."""
+        self._levels.append(frame.input_level_dbfs)
         if voiced is None:
             if self._classify is None:
                 self._classify = FrameClassifier(self.config.aggressiveness,
-                                                 self.config.energy_gate_db, self.frame_ms)
+                                                 self.config.energy_gate_db, self._levels)
             voiced = self._classify(frame)
-        self._levels.append(frame.input_level_dbfs)
         if self.state is State.WAITING:
             return self._waiting(frame, voiced)
         if self.state is State.IN_COMMAND:
